@@ -1,0 +1,61 @@
+# libvirt-kunpeng front door. See README.md.
+#
+#   make            install build deps, fetch libvirt, assemble build/libvirt, build
+#   make check      the above, then unit tests, syntax-check and e2e tests
+#   make demo       build, then walk through the features with virsh and real QEMU
+#   make bench      this build against Debian's stock libvirt, as ratios
+#   make refresh    write the commits in build/libvirt back to patches/
+#   make install    install into PREFIX (default /usr/local)
+
+PREFIX ?= /usr/local
+export PREFIX
+
+.PHONY: all deps assemble build guest check unit syntax-check e2e demo bench \
+	refresh reassemble install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+assemble: deps
+	@scripts/assemble.sh
+
+build: assemble
+	@scripts/build.sh
+
+guest: deps
+	@scripts/fetch-guest.sh
+
+check: build guest
+	@scripts/check.sh all
+
+unit: build
+	@scripts/check.sh unit
+
+syntax-check: build
+	@scripts/check.sh syntax-check
+
+e2e: build guest
+	@scripts/check.sh e2e
+
+demo: build guest
+	@scripts/demo.sh
+
+bench: build guest
+	@bench/run.sh
+
+refresh:
+	@scripts/refresh.sh
+
+# Throw the assembled tree away and build it again from patches/.
+reassemble: deps
+	rm -rf build/libvirt build/meson-options
+	@scripts/assemble.sh
+	@scripts/build.sh
+
+install: build
+	meson install -C build/libvirt/build $(if $(DESTDIR),--destdir $(DESTDIR))
+
+clean:
+	rm -rf build

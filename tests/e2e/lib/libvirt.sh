@@ -1,0 +1,228 @@
+# shellcheck shell=bash
+# End-to-end helpers: private libvirt daemons and embedded drivers started
+# from the build tree, the built virsh, and cleanup that runs however a test
+# ends. Source after tap.sh and guest.sh.
+#
+#   e2e_init                      make the test's temp dir ($E2E_TMP) and arm
+#                                 the cleanup trap
+#   e2e_on_exit CMD...            run CMD at cleanup (last registered, first run)
+#   embed_setup NAME              prepare a root for qemu:///embed; sets
+#                                 E2E_URI_<NAME> and prints the URI
+#   daemon_start NAME [OPTS]      start a private virtqemud; sets
+#                                 E2E_URI_<NAME>; options:
+#                                   --netns NS        run inside 'ip netns' NS
+#                                   --hostname NAME   its own UTS hostname
+#                                   --host-uuid UUID  host_uuid in its config
+#                                   --daemon PROG     virtqemud (default) or libvirtd
+#   daemon_stop NAME              stop it (its domains are destroyed first)
+#   daemon_restart NAME           stop and start again with the same state
+#   vsh NAME ARGS...              the built virsh against daemon/embed NAME
+#   e2e_domain_start NAME XMLFILE define+start (persistent) through NAME
+#
+# A private daemon runs as root in its own mount namespace where its
+# configuration, state, cache, log and runtime directories (the ones this
+# build was configured with) are bind mounts of directories under $E2E_TMP,
+# so it never sees or touches the system daemon's. QEMU runs under TCG,
+# without cgroups, namespaces, security drivers or virtlogd.
+
+E2E_TOPDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+E2E_BUILD=$E2E_TOPDIR/build/libvirt/build
+E2E_RUN=$E2E_TOPDIR/run
+# QEMU capabilities probed by one test's daemon are reused by the next (libvirt
+# still validates each cached file against the QEMU binary and itself):
+# probing every installed QEMU binary costs ~10 s per daemon start otherwise.
+E2E_CAPS_CACHE=$E2E_TOPDIR/build/e2e-qemu-caps
+_e2e_cleanups=()
+declare -A _e2e_daemon_pid _e2e_daemon_dir _e2e_daemon_args
+
+e2e_init() {
+    E2E_TMP=$(mktemp -d /tmp/kp-e2e.XXXXXX)
+    trap _e2e_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+e2e_on_exit() {
+    _e2e_cleanups+=("$*")
+}
+
+_e2e_cleanup() {
+    local status=$? i
+    for ((i = ${#_e2e_cleanups[@]} - 1; i >= 0; i--)); do
+        eval "${_e2e_cleanups[i]}" >/dev/null 2>&1 || true
+    done
+    # Whatever QEMU a test left behind under its directory.
+    if [ -n "${E2E_TMP:-}" ]; then
+        pkill -KILL -f -- "$E2E_TMP/" 2>/dev/null || true
+        rm -rf "$E2E_TMP"
+    fi
+    return "$status"
+}
+
+# The directories the build was configured with, from configmake.h.
+_e2e_configmake() {
+    sed -n "s/^#define $1 \"\\(.*\\)\"$/\\1/p" "$E2E_BUILD/configmake.h"
+}
+
+_e2e_write_qemu_conf() {
+    cat > "$1" <<'CONF'
+# libvirt-kunpeng e2e: root without virtlogd, cgroups, namespaces or labels
+stdio_handler = "file"
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+CONF
+}
+
+_e2e_var() {
+    printf '%s' "$1" | tr -c 'A-Za-z0-9_\n' '_'
+}
+
+embed_setup() {
+    local name=$1 root=$E2E_TMP/$1
+    mkdir -p "$root/etc"
+    _e2e_write_qemu_conf "$root/etc/qemu.conf"
+    _e2e_caps_restore "$root/cache"
+    printf -v "E2E_URI_$(_e2e_var "$name")" '%s' "qemu:///embed?root=$root"
+    e2e_on_exit "_e2e_embed_cleanup $name"
+    echo "qemu:///embed?root=$root"
+}
+
+_e2e_embed_cleanup() {
+    local d
+    for d in $(vsh "$1" list --all --name 2>/dev/null); do
+        vsh "$1" destroy "$d" >/dev/null 2>&1
+    done
+    _e2e_caps_save "$E2E_TMP/$1/cache"
+}
+
+daemon_start() {
+    local name=$1
+    shift
+    local netns="" hostname="" uuid="" prog=virtqemud
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --netns) netns=$2; shift 2 ;;
+            --hostname) hostname=$2; shift 2 ;;
+            --host-uuid) uuid=$2; shift 2 ;;
+            --daemon) prog=$2; shift 2 ;;
+            *) echo "daemon_start: unknown option $1" >&2; return 1 ;;
+        esac
+    done
+    local dir=$E2E_TMP/$name
+    local sysconfdir localstatedir runstatedir
+    sysconfdir=$(_e2e_configmake SYSCONFDIR)
+    localstatedir=$(_e2e_configmake LOCALSTATEDIR)
+    runstatedir=$(_e2e_configmake RUNSTATEDIR)
+
+    # private dir -> where the daemon expects it
+    local -a binds=(
+        "$dir/etc:$sysconfdir/libvirt"
+        "$dir/lib:$localstatedir/lib/libvirt"
+        "$dir/cache:$localstatedir/cache/libvirt"
+        "$dir/log:$localstatedir/log/libvirt"
+        "$dir/run:$runstatedir/libvirt"
+    )
+    local b script="set -e"
+    for b in "${binds[@]}"; do
+        mkdir -p "${b%%:*}" "${b#*:}"
+        script="$script; mount --bind '${b%%:*}' '${b#*:}'"
+    done
+    [ -z "$hostname" ] || script="$script; hostname '$hostname'"
+
+    _e2e_write_qemu_conf "$dir/etc/qemu.conf"
+    _e2e_caps_restore "$dir/cache"
+    {
+        echo "log_outputs = \"1:file:$dir/log/$prog.log\""
+        echo 'log_filters = "1:qemu 1:conf 1:security 3:object 3:json 3:event 3:util 1:util.command"'
+        [ -z "$uuid" ] || echo "host_uuid = \"$uuid\""
+    } > "$dir/etc/$prog.conf"
+
+    _e2e_daemon_dir[$name]=$dir
+    _e2e_daemon_args[$name]="$netns|$hostname|$uuid|$prog"
+    local -a wrap=()
+    [ -z "$netns" ] || wrap=(ip netns exec "$netns")
+    "${wrap[@]}" unshare --mount --propagation private --uts \
+        bash -c "$script; exec '$E2E_RUN' $prog --config '$dir/etc/$prog.conf'" \
+        > "$dir/log/stdout.log" 2>&1 &
+    _e2e_daemon_pid[$name]=$!
+    e2e_on_exit "daemon_stop $name"
+
+    local sock=$dir/run/virtqemud-sock
+    [ "$prog" = virtqemud ] || sock=$dir/run/libvirt-sock
+    printf -v "E2E_URI_$(_e2e_var "$name")" '%s' "qemu+unix:///system?socket=$sock"
+    local i
+    for i in $(seq 1 100); do
+        if [ -S "$sock" ] && vsh "$name" version >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "${_e2e_daemon_pid[$name]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    diag "daemon $name did not come up:" "$(tail -n 20 "$dir/log/stdout.log" "$dir/log/$prog.log" 2>/dev/null)"
+    return 1
+}
+
+daemon_stop() {
+    local name=$1 pid=${_e2e_daemon_pid[$1]:-} d
+    [ -n "$pid" ] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        for d in $(vsh "$name" list --name 2>/dev/null); do
+            vsh "$name" destroy "$d" >/dev/null 2>&1
+        done
+        kill -TERM "$pid" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    _e2e_daemon_pid[$name]=""
+    _e2e_caps_save "${_e2e_daemon_dir[$name]}/cache"
+}
+
+_e2e_caps_restore() {
+    if [ -d "$E2E_CAPS_CACHE" ]; then
+        mkdir -p "$1/qemu"
+        cp -a "$E2E_CAPS_CACHE" "$1/qemu/capabilities"
+    fi
+}
+
+_e2e_caps_save() {
+    local caps=$1/qemu/capabilities
+    if [ -d "$caps" ] && [ -n "$(ls "$caps")" ]; then
+        rm -rf "$E2E_CAPS_CACHE.tmp"
+        cp -a "$caps" "$E2E_CAPS_CACHE.tmp" && rm -rf "$E2E_CAPS_CACHE" &&
+            mv "$E2E_CAPS_CACHE.tmp" "$E2E_CAPS_CACHE"
+    fi
+}
+
+# Stop the daemon without touching its domains, and start it again: the new
+# daemon must reconnect to the QEMU processes from its status XML.
+daemon_restart() {
+    local name=$1 pid=${_e2e_daemon_pid[$1]:-}
+    local netns hostname uuid prog
+    IFS='|' read -r netns hostname uuid prog <<< "${_e2e_daemon_args[$name]}"
+    if [ -n "$pid" ]; then
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+    fi
+    _e2e_daemon_pid[$name]=""
+    daemon_start "$name" ${netns:+--netns "$netns"} ${hostname:+--hostname "$hostname"} \
+        ${uuid:+--host-uuid "$uuid"} --daemon "$prog"
+}
+
+vsh() {
+    local uri_var
+    uri_var=E2E_URI_$(_e2e_var "$1")
+    shift
+    "$E2E_RUN" virsh -q -c "${!uri_var}" "$@"
+}
+
+e2e_domain_start() {
+    vsh "$1" define "$2" >/dev/null && vsh "$1" start "$(sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$2" | head -n1)" >/dev/null
+}
