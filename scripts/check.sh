@@ -72,5 +72,5 @@ case $what in
     *) die "unknown suite '$what' (expected unit, syntax-check, e2e or all)" ;;
 esac
 
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$passed passed, $failed failed, $skipped skipped" | tee "$BUILD_DIR/check-summary"
 [ "$failed" -eq 0 ]

@@ -73,14 +73,16 @@ required_config() {
 }
 
 fetch_arch() {
-    local arch=$1 work meta kpkg kver bver cfg opt missing=""
+    local arch=$1 work meta deps kpkg kver bver cfg opt missing=""
     # shellcheck disable=SC2034 # read by private_apt_setup
     PRIVATE_APT_SOURCES="deb $DEBIAN_MIRROR $DEBIAN_SUITE main"
     private_apt_setup "$arch" "$arch"
 
     meta=linux-image-$KERNEL_FLAVOUR-$arch
-    kpkg=$(apt-cache "${PRIVATE_APT_OPTS[@]}" depends "$meta" 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[^ ]*-'"$KERNEL_FLAVOUR-$arch"'\)$/\1/p' | head -n1)
+    deps=$(apt-cache "${PRIVATE_APT_OPTS[@]}" depends "$meta") ||
+        die "apt-cache depends $meta failed ($arch)"
+    kpkg=$(sed -n 's/^ *Depends: \(linux-image-[^ ]*-'"$KERNEL_FLAVOUR-$arch"'\)$/\1/p' <<< "$deps")
+    kpkg=${kpkg%%$'\n'*}
     [ -n "$kpkg" ] || die "could not resolve $meta to a kernel package ($arch)"
 
     work=$(mktemp -d "$GUEST_DIR/.tmp-$arch.XXXXXX")

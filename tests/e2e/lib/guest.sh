@@ -35,13 +35,14 @@
 #       every tick, one per online CPU, after the KP-NODE lines; one field per
 #       cache/indexI directory, e.g. index0=L1/Data/32K/0 index3=L3/Unified/16384K/0-7
 #   KP-POWEROFF
-#       just before powering off (kernel command line kp.poweroff=SECS).
+#       just before powering off (kernel command line kp.poweroff=N).
 #
 # Each tick, before reporting, /init onlines every CPU whose
 # /sys/devices/system/cpu/cpuN/online reads 0 (hot-added CPUs) and every
 # memory block whose state reads "offline". Kernel command line parameters
-# read by /init: kp.poweroff=SECS (power off, "poweroff -f", after SECS
-# seconds of /init's life, i.e. about SECS ticks).
+# read by /init: kp.poweroff=N (power off, "poweroff -f", one tick after the
+# N-th KP-REPORT, i.e. about N seconds after /init started; at least one
+# report is always printed).
 # Lines are complete only once their "\n" arrived; the console log has "\r\n".
 #
 # ---------------------------------------------------------------------------
@@ -57,7 +58,7 @@
 #   guest_domain_xml ARCH NAME KERNEL INITRD CONSOLE_LOG [EXTRA_XML]
 #                               print a domain XML, see below
 #   guest_report_wait FILE PATTERN TIMEOUT [SKIP]
-#                               wait until a complete line of FILE, after its
+#                               (TIMEOUT in whole seconds) wait until a complete line of FILE, after its
 #                               first SKIP lines, matches the grep -E PATTERN;
 #                               print the last such line; 1 on timeout
 #   guest_log_mark FILE         number of complete lines in FILE now (a SKIP
@@ -195,6 +196,7 @@ for arg in $cmdline; do
     esac
 done
 set +f
+case $poweroff_after in *[!0-9]*) poweroff_after= ;; esac
 
 # rd FILE: V = first line of FILE, or "-" when absent/empty. The bitmap
 # files (cpulist, thread_siblings_list, ...) return nothing to the shell's
@@ -315,11 +317,11 @@ while :; do
     seq=$((seq + 1))
     online_all
     report $seq
+    sleep 1
     if [ -n "$poweroff_after" ] && [ "$seq" -ge "$poweroff_after" ]; then
         echo KP-POWEROFF
         poweroff -f
     fi
-    sleep 1
 done
 EOF
 }
@@ -329,22 +331,23 @@ guest_initramfs() {
     busybox=$(guest_busybox "$arch") || return 1
     case $out in /*) ;; *) out=$PWD/$out ;; esac
     stage=$(mktemp -d "${TMPDIR:-/tmp}/guest-initramfs.XXXXXX") || return 1
+    # (errexit does not apply in a subshell whose status is tested: chain.)
     (
-        set -e
-        cd "$stage"
-        mkdir bin dev proc sys
-        cp "$busybox" bin/busybox
-        chmod 0755 bin/busybox
-        ln -s busybox bin/sh
-        _guest_init_script > init
-        chmod 0755 init
+        cd "$stage" &&
+        mkdir bin dev proc sys &&
+        cp "$busybox" bin/busybox &&
+        chmod 0755 bin/busybox &&
+        ln -s busybox bin/sh &&
+        _guest_init_script > init &&
+        chmod 0755 init &&
         # Fixed timestamps, owners, order and inode numbers: the same inputs
         # give the same bytes.
-        find . -mindepth 1 -exec touch -h -d @0 {} +
-        find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
-            cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -n -6 > "$out.tmp"
+        find . -mindepth 1 -exec touch -h -d @0 {} + &&
+        find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort > "$stage.list" &&
+        cpio -o -H newc -R 0:0 --reproducible --quiet < "$stage.list" > "$stage.cpio" &&
+        gzip -n -6 < "$stage.cpio" > "$out.tmp"
     ) || rc=1
-    rm -rf "$stage"
+    rm -rf "$stage" "$stage.list" "$stage.cpio"
     if [ $rc != 0 ]; then
         rm -f "$out.tmp"
         echo "guest: could not build the $arch initramfs $out" >&2
@@ -456,7 +459,7 @@ guest_report_wait() {
                 *$'\n'*) snap=${snap%$'\n'*}$'\n' ;;
                 *) snap= ;;
             esac
-            line=$(printf '%s' "$snap" | grep -E -- "$pattern" | tail -n 1)
+            line=$(printf '%s' "$snap" | grep -E -- "$pattern" | tail -n 1) || true
             if [ -n "$line" ]; then
                 printf '%s\n' "$line"
                 return 0

@@ -7,7 +7,8 @@
 #                                 the cleanup trap
 #   e2e_on_exit CMD...            run CMD at cleanup (last registered, first run)
 #   embed_setup NAME              prepare a root for qemu:///embed; sets
-#                                 E2E_URI_<NAME> and prints the URI
+#                                 E2E_URI_<NAME>
+#   e2e_uri NAME                  print the URI of daemon/embed NAME
 #   daemon_start NAME [OPTS]      start a private virtqemud; sets
 #                                 E2E_URI_<NAME>; options:
 #                                   --netns NS        run inside 'ip netns' NS
@@ -37,6 +38,7 @@ declare -A _e2e_daemon_pid _e2e_daemon_dir _e2e_daemon_args
 
 e2e_init() {
     E2E_TMP=$(mktemp -d /tmp/kp-e2e.XXXXXX)
+    _e2e_owner=$BASHPID
     trap _e2e_cleanup EXIT
     trap 'exit 130' INT TERM
 }
@@ -47,6 +49,8 @@ e2e_on_exit() {
 
 _e2e_cleanup() {
     local status=$? i
+    # Only the shell that made the temp dir cleans up, never a subshell.
+    [ "$BASHPID" = "${_e2e_owner:-}" ] || return "$status"
     for ((i = ${#_e2e_cleanups[@]} - 1; i >= 0; i--)); do
         eval "${_e2e_cleanups[i]}" >/dev/null 2>&1 || true
     done
@@ -87,7 +91,12 @@ embed_setup() {
     _e2e_caps_restore "$root/cache"
     printf -v "E2E_URI_$(_e2e_var "$name")" '%s' "qemu:///embed?root=$root"
     e2e_on_exit "_e2e_embed_cleanup $name"
-    echo "qemu:///embed?root=$root"
+}
+
+e2e_uri() {
+    local uri_var
+    uri_var=E2E_URI_$(_e2e_var "$1")
+    printf '%s\n' "${!uri_var}"
 }
 
 _e2e_embed_cleanup() {
@@ -225,4 +234,64 @@ vsh() {
 
 e2e_domain_start() {
     vsh "$1" define "$2" >/dev/null && vsh "$1" start "$(sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$2" | head -n1)" >/dev/null
+}
+
+# One long-lived virsh process, fed command by command. With qemu:///embed
+# the QEMU of a transient domain does not outlive the virsh process that
+# started it once another one reconnects, so a multi-step scenario on the
+# embedded driver keeps a single virsh.
+#
+#   vsh_session_start NAME        start virsh against NAME (see vsh)
+#   vsh_session NAME CMD...       run one virsh command line, print its
+#                                 output (stdout and stderr); status 1 when
+#                                 virsh printed an error
+#   vsh_session_stop NAME
+declare -A _e2e_session_fd _e2e_session_pid
+
+vsh_session_start() {
+    local name=$1 uri_var fifo=$E2E_TMP/$1.vsh.in out=$E2E_TMP/$1.vsh.out fd
+    uri_var=E2E_URI_$(_e2e_var "$name")
+    mkfifo "$fifo"
+    : > "$out"
+    # Errors reach the output through virsh; the embedded driver's own log
+    # goes to a file.
+    LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/$name.vsh.log" \
+        "$E2E_RUN" virsh -q -c "${!uri_var}" < "$fifo" > "$out" 2>&1 &
+    _e2e_session_pid[$name]=$!
+    exec {fd}> "$fifo"
+    _e2e_session_fd[$name]=$fd
+    e2e_on_exit "vsh_session_stop $name"
+}
+
+vsh_session() {
+    local name=$1 fd=${_e2e_session_fd[$1]} out=$E2E_TMP/$1.vsh.out
+    shift
+    local start marker i
+    start=$(stat -c %s "$out")
+    marker=__kp_done_${start}_$RANDOM
+    printf '%s\necho %s\n' "$*" "$marker" >&"$fd"
+    # The marker counts once virsh printed it, not when it echoed 'echo MARKER'.
+    for i in $(seq 1 1200); do
+        tail -c +"$((start + 1))" "$out" | grep -qE "(^|[^ ])$marker" && break
+        kill -0 "${_e2e_session_pid[$name]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    local text
+    # The first line is virsh echoing the command line back; output that does
+    # not end in a newline runs into the marker.
+    text=$(tail -c +"$((start + 1))" "$out" | tr -d '\r' | tail -n +2 |
+           sed -e "s/\(virsh # \)\?echo $marker\$//" -e "s/$marker.*//" |
+           grep -v -e '^virsh # ' |
+           sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
+    [ -z "$text" ] || printf '%s\n' "$text"
+    ! printf '%s\n' "$text" | grep -q '^error: '
+}
+
+vsh_session_stop() {
+    local name=$1 fd=${_e2e_session_fd[$1]:-}
+    [ -n "$fd" ] || return 0
+    echo quit >&"$fd" 2>/dev/null
+    exec {fd}>&-
+    wait "${_e2e_session_pid[$name]}" 2>/dev/null
+    _e2e_session_fd[$name]=""
 }
