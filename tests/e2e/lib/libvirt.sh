@@ -19,6 +19,11 @@
 #   daemon_restart NAME           stop and start again with the same state
 #   vsh NAME ARGS...              the built virsh against daemon/embed NAME
 #   e2e_domain_start NAME XMLFILE define+start (persistent) through NAME
+#   netns_pair NS1 ADDR1 NS2 ADDR2
+#                                 two network namespaces joined by a veth
+#                                 pair (ADDRs in CIDR form, e.g. 10.77.0.1/24),
+#                                 removed at cleanup: two "hosts" for
+#                                 migration tests, see daemon_start --netns
 #
 # A private daemon runs as root in its own mount namespace where its
 # configuration, state, cache, log and runtime directories (the ones this
@@ -154,7 +159,7 @@ daemon_start() {
     local -a wrap=()
     [ -z "$netns" ] || wrap=(ip netns exec "$netns")
     "${wrap[@]}" unshare --mount --propagation private --uts \
-        bash -c "$script; exec '$E2E_RUN' $prog --config '$dir/etc/$prog.conf'" \
+        bash -c "$script; exec '$E2E_RUN' $prog --config '$dir/etc/$prog.conf' --pid-file '$dir/run/$prog.pid'" \
         > "$dir/log/stdout.log" 2>&1 &
     _e2e_daemon_pid[$name]=$!
     e2e_on_exit "daemon_stop $name"
@@ -294,4 +299,17 @@ vsh_session_stop() {
     exec {fd}>&-
     wait "${_e2e_session_pid[$name]}" 2>/dev/null
     _e2e_session_fd[$name]=""
+}
+
+netns_pair() {
+    local ns1=$1 a1=$2 ns2=$3 a2=$4
+    ip netns add "$ns1" || return 1
+    e2e_on_exit "ip netns del $ns1"
+    ip netns add "$ns2" || return 1
+    e2e_on_exit "ip netns del $ns2"
+    ip link add "v-$ns1" netns "$ns1" type veth peer name "v-$ns2" netns "$ns2" || return 1
+    ip -n "$ns1" addr add "$a1" dev "v-$ns1" &&
+        ip -n "$ns2" addr add "$a2" dev "v-$ns2" &&
+        ip -n "$ns1" link set lo up && ip -n "$ns2" link set lo up &&
+        ip -n "$ns1" link set "v-$ns1" up && ip -n "$ns2" link set "v-$ns2" up
 }
