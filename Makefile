@@ -5,13 +5,14 @@
 #   make demo       build, then walk through the features with virsh and real QEMU
 #   make bench      this build against Debian's stock libvirt, as ratios
 #   make refresh    write the commits in build/libvirt back to patches/
+#   make check-series  build and unit-test every prefix of the series (slow)
 #   make install    install into PREFIX (default /usr/local)
 
 PREFIX ?= /usr/local
 export PREFIX
 
 .PHONY: all deps assemble build guest check unit syntax-check e2e demo bench \
-	refresh reassemble install clean
+	refresh reassemble install clean check-series
 
 all: build
 
@@ -48,9 +49,12 @@ bench: build guest
 refresh:
 	@scripts/refresh.sh
 
+check-series: build
+	@scripts/check-series.sh
+
 # Throw the assembled tree away and build it again from patches/.
 reassemble: deps
-	rm -rf build/libvirt build/meson-options
+	rm -rf build/libvirt
 	@scripts/assemble.sh
 	@scripts/build.sh
 

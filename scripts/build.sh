@@ -32,7 +32,7 @@ MESON_OPTIONS=(
     -Dinit_script=none
 )
 
-options_stamp=$BUILD_DIR/meson-options
+options_stamp=$MESON_BUILD/kp-meson-options
 if [ ! -f "$MESON_BUILD/build.ninja" ]; then
     msg "configuring $TREE"
     (cd "$TREE" && meson setup build "${MESON_OPTIONS[@]}" >"$BUILD_DIR/meson-setup.log" 2>&1) || {

@@ -6,7 +6,7 @@
 TOPDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${LIBVIRT_KUNPENG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-kunpeng}
 BUILD_DIR=$TOPDIR/build
-TREE=$BUILD_DIR/libvirt
+TREE=${KP_TREE:-$BUILD_DIR/libvirt}
 MESON_BUILD=$TREE/build
 
 LIBVIRT_VERSION=9.0.0
