@@ -17,7 +17,9 @@ BUILD_DEPS="meson ninja-build gcc pkg-config make git perl python3 python3-docut
 RUNTIME_DEPS="locales qemu-system-x86 qemu-system-arm busybox-static iproute2 cpio gzip
  xz-utils dpkg-dev ca-certificates"
 
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $BUILD_DEPS $RUNTIME_DEPS 2>/dev/null |
+# dpkg-query exits non-zero when a package is unknown to dpkg (never
+# installed on this machine): that is the normal case on a fresh machine.
+installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' $BUILD_DEPS $RUNTIME_DEPS 2>/dev/null || true) |
     awk '$2 == "installed" { print $1 }')
 missing=""
 for pkg in $BUILD_DEPS $RUNTIME_DEPS; do
