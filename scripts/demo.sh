@@ -1,7 +1,10 @@
 #!/bin/bash
 # make demo: walk through what libvirt-kunpeng adds, with the built virsh and
 # real QEMU on libvirt's embedded QEMU driver (qemu:///embed: no daemon to
-# install or start). Each capability adds its own section below.
+# install or start). Each capability adds its own section, a file in
+# scripts/demo.d/ that this script sources in name order; the helpers below
+# (section, demo_virsh, demo_guest_report) and the session "demo" on
+# $DEMO_URI are theirs to use.
 
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -43,41 +46,11 @@ section "libvirt-kunpeng: libvirt $LIBVIRT_VERSION + $(grep -cv '^\s*\(#\|$\)' "
 sed 's/^/  patches\//' "$TOPDIR/patches/series"
 printf '  embedded driver root: %s\n' "${DEMO_URI#*root=}"
 
-section "Boot the tiny aarch64 guest (TCG) on the embedded QEMU driver"
-guest_initramfs aarch64 "$E2E_TMP/initrd" || die "cannot build the guest initramfs"
-GUEST_VCPUS=4 GUEST_MEMORY_MIB=512 GUEST_TOPOLOGY="sockets='2' cores='2' threads='1'" \
-    guest_domain_xml aarch64 kp-demo "$(guest_kernel aarch64)" "$E2E_TMP/initrd" \
-    "$E2E_TMP/console.log" > "$E2E_TMP/kp-demo.xml"
-echo "  domain XML: $E2E_TMP/kp-demo.xml (4 vCPUs as 2 sockets x 2 cores, direct kernel boot)"
-demo_virsh create "$E2E_TMP/kp-demo.xml" || die "the guest did not start"
-demo_guest_report "$E2E_TMP/console.log" || die "the guest did not boot"
-demo_virsh dominfo kp-demo
-demo_virsh domxml-to-native qemu-argv --domain kp-demo |
-    sed '/qemu-system/s/ \(-[a-z]\)/ \\\n      \1/g'
-demo_virsh destroy kp-demo
-
-section "F1: clusters in the CPU topology"
-echo "  The host's CPUs with the cluster the kernel reports for each (up to four):"
-vsh_session demo capabilities | grep "<cpu id=" | head -n 4 | sed 's/^ */  /'
-guest_initramfs aarch64 "$E2E_TMP/initrd-f1" || die "cannot build the guest initramfs"
-GUEST_VCPUS=8 GUEST_MEMORY_MIB=256 \
-    GUEST_TOPOLOGY="sockets='2' dies='1' clusters='2' cores='2' threads='1'" \
-    guest_domain_xml aarch64 kp-clusters "$(guest_kernel aarch64)" "$E2E_TMP/initrd-f1" \
-    "$E2E_TMP/f1.log" > "$E2E_TMP/kp-clusters.xml"
-echo "  guest topology: $(grep '<topology' "$E2E_TMP/kp-clusters.xml" | sed 's/^ *//')"
-demo_virsh create "$E2E_TMP/kp-clusters.xml" || die "the guest did not start"
-echo "  QEMU arguments libvirt generated:"
-vsh_session demo domxml-to-native qemu-argv --domain kp-clusters |
-    tr ' ' '\n' | grep -A1 -x -e -smp -e -machine | grep -v -e '^--$' |
-    paste - - | sed 's/^/    /'
-demo_guest_report "$E2E_TMP/f1.log" || die "the guest did not boot"
-demo_virsh destroy kp-clusters
-echo "  clusters where QEMU cannot build them (x86 'pc') are refused before start:"
-guest_initramfs x86_64 "$E2E_TMP/initrd-x86"
-GUEST_VCPUS=4 GUEST_TOPOLOGY="sockets='1' clusters='2' cores='2' threads='1'" \
-    guest_domain_xml x86_64 kp-clusters-x86 "$(guest_kernel x86_64)" "$E2E_TMP/initrd-x86" \
-    "$E2E_TMP/x86.log" > "$E2E_TMP/kp-clusters-x86.xml"
-demo_virsh create "$E2E_TMP/kp-clusters-x86.xml"
+# One file per section, in name order: 00 the plain boot, then one per
+# capability (10-f1-..., 20-f2-..., ...), so that features add their own.
+for part in "$TOPDIR"/scripts/demo.d/*.sh; do
+    . "$part"
+done
 
 vsh_session_stop demo
 section "Done"
