@@ -27,6 +27,7 @@ build: assemble
 
 guest: deps
 	@scripts/fetch-guest.sh
+	@scripts/fetch-qemu-backports.sh
 
 check: build guest
 	@scripts/check.sh all
