@@ -9,8 +9,9 @@
 #   bench_virsh SIDE ARGS...      virsh of SIDE (ours|stock) on its root
 #   bench_time_ms CMD...          wall time of CMD in ms (fails if CMD fails)
 #   bench_compare NAME REPEATS FN print medians and the ratio; FN SIDE runs
-#                                 one repetition for SIDE (its time is what
-#                                 is measured), sides alternate each repeat
+#                                 one repetition for SIDE and prints its time
+#                                 in ms (fractions allowed), sides alternate
+#                                 each repeat
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_TOPDIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -68,7 +69,7 @@ bench_time_ms() {
 }
 
 _bench_median() {
-    sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+    sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 bench_compare() {
@@ -85,7 +86,7 @@ bench_compare() {
     local mo ms
     mo=$(printf '%s\n' $ours | _bench_median)
     ms=$(printf '%s\n' $stock | _bench_median)
-    printf '%-36s ours %6d ms  stock %6d ms  ratio %s  (median of %d; ours:%s; stock:%s)\n' \
+    printf '%-36s ours %6.1f ms  stock %6.1f ms  ratio %s  (median of %d; ours:%s; stock:%s)\n' \
         "$name" "$mo" "$ms" "$(awk -v a="$mo" -v b="$ms" 'BEGIN { printf "%.2f", a / b }')" \
         "$repeats" "$ours" "$stock"
 }

@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib/guest.sh"
 . "$(dirname "$0")/lib/libvirt.sh"
 
-plan 12
+plan 11
 e2e_init
 daemon_start host
 ok $? "private virtqemud starts"
