@@ -1,0 +1,119 @@
+#!/bin/bash
+# F5: vCPU hot add and hot remove with a real guest, end to end.
+#
+# QEMU 7.2 has no Arm vCPU hotplug, so this uses the x86_64 tiny guest under
+# TCG (the mechanism in libvirt is the same; the Arm specifics are covered by
+# qemuhotplugtest and qemuxml2argvtest with Kunpeng QEMU replies):
+#  - boot 2 of 8 vCPUs; setvcpus 4 --live --config: the guest sees 4 and the
+#    persistent config says 4;
+#  - setvcpus 8 --live: the guest sees 8, the config still says 4;
+#  - setvcpus 7 --live: the guest releases vCPU 7 and libvirt completes the
+#    removal on QEMU's ACPI eject result well before the unplug timeout
+#    (x86 QEMU under TCG never sends DEVICE_DELETED for a vCPU);
+#  - setvcpus 2 --live: QEMU 7.2 under TCG often locks the guest up while it
+#    offlines the second or third of several vCPUs (QEMU 10.0 removes all of
+#    them in well under a second), so either the guest sees 2, or libvirt
+#    reports how many it removed; either way the live vCPU count must be what
+#    QEMU reports, never a stale one;
+#  - the config still says 4.
+
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/guest.sh"
+. "$(dirname "$0")/lib/libvirt.sh"
+
+plan 18
+e2e_init
+
+DOM=kp-vcpu-hotplug
+LOG=$E2E_TMP/console.log
+
+guest_initramfs x86_64 "$E2E_TMP/initrd" || bail_out "cannot build the initramfs"
+GUEST_VCPUS=8 GUEST_VCPUS_CURRENT=2 \
+    guest_domain_xml x86_64 "$DOM" "$(guest_kernel x86_64)" "$E2E_TMP/initrd" \
+    "$LOG" > "$E2E_TMP/dom.xml"
+
+daemon_start host
+ok $? "private virtqemud starts"
+DLOG=$E2E_TMP/host/log/virtqemud.log
+
+out=$(vsh host define "$E2E_TMP/dom.xml" 2>&1 && vsh host start "$DOM" 2>&1)
+ok $? "a persistent x86_64 guest with 2 of 8 vCPUs starts" ||
+    bail_out "cannot start the guest: $out"
+
+line=$(guest_report_wait "$LOG" '^KP-REPORT ' 60)
+is "$(guest_report_field "$line" cpus_online)" "0-1" "the guest boots with 2 CPUs" ||
+    diag "console:" "$(tail -n 20 "$LOG" 2>/dev/null)"
+
+# wait_cpus LIST MARK: wait for a report after MARK with cpus_online=LIST
+wait_cpus() {
+    guest_report_wait "$LOG" "^KP-REPORT .* cpus_online=$1 " 30 "$2" >/dev/null
+}
+
+# plugged: vCPUs QEMU itself reports as plugged
+plugged() {
+    vsh host qemu-monitor-command "$DOM" '{"execute":"query-hotpluggable-cpus"}' |
+        grep -o '"qom-path"' | wc -l
+}
+
+ms() {
+    echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+mark=$(guest_log_mark "$LOG")
+out=$(vsh host setvcpus "$DOM" 4 --live --config 2>&1)
+ok $? "setvcpus 4 --live --config" || diag "$out"
+wait_cpus 0-3 "$mark"
+ok $? "the guest sees 4 CPUs"
+is "$(vsh host vcpucount "$DOM" --config --current 2>&1)" "4" \
+    "the persistent config has 4 vCPUs"
+
+mark=$(guest_log_mark "$LOG")
+t0=$(date +%s%N)
+out=$(vsh host setvcpus "$DOM" 8 --live 2>&1)
+ok $? "setvcpus 8 --live adds 4 vCPUs in $(ms "$t0") ms" || diag "$out"
+wait_cpus 0-7 "$mark"
+ok $? "the guest sees 8 CPUs" ||
+    diag "last report: $(grep -a '^KP-REPORT' "$LOG" | tail -n 1 | cut -c1-120)"
+is "$(vsh host vcpucount "$DOM" --live --current 2>&1)" "8" "the live vCPU count is 8"
+is "$(vsh host vcpucount "$DOM" --config --current 2>&1)" "4" \
+    "the persistent config is unchanged without --config"
+is "$(vsh host dumpxml "$DOM" | grep -c "enabled='yes' hotpluggable='yes'")" "6" \
+    "the live XML lists the 6 hot-added vCPUs as hotpluggable"
+
+mark=$(guest_log_mark "$LOG")
+t0=$(date +%s%N)
+out=$(vsh host setvcpus "$DOM" 7 --live 2>&1)
+rc=$?
+took=$(ms "$t0")
+ok $rc "setvcpus 7 --live removes vCPU 7 in $took ms" || diag "$out"
+wait_cpus 0-6 "$mark"
+ok $? "the guest sees 7 CPUs"
+# unplug timeout: 5 s. Completing before it, without a DEVICE_DELETED
+# event from QEMU, shows the ACPI eject result ended the wait.
+[ "$took" -lt 4500 ] && grep -q "removal of vcpu 7 (vcpu7, QEMU CPU 7) completed" "$DLOG" &&
+    ! grep -q "Device vcpu7 removed" "$DLOG"
+ok $? "the removal completed on QEMU's ACPI eject result, without DEVICE_DELETED"
+is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(plugged)" "7/7" \
+    "libvirt's and QEMU's vCPU counts are 7"
+
+mark=$(guest_log_mark "$LOG")
+t0=$(date +%s%N)
+out=$(vsh host setvcpus "$DOM" 2 --live 2>&1)
+rc=$?
+took=$(ms "$t0")
+live=$(vsh host vcpucount "$DOM" --live --current 2>&1)
+qemu=$(plugged)
+if [ $rc = 0 ]; then
+    diag "setvcpus 2 --live: all 5 vCPUs removed in $took ms"
+    wait_cpus 0-1 "$mark"
+    ok $? "the guest sees 2 CPUs"
+else
+    diag "setvcpus 2 --live after $took ms: $out"
+    like "$out" "removed [0-9] of 5 vCPUs \(the domain has $live now\)" \
+        "the error says how many vCPUs were removed and how many are left"
+fi
+is "$live" "$qemu" "the live vCPU count is what QEMU reports ($qemu)"
+is "$(vsh host vcpucount "$DOM" --config --current 2>&1)" "4" \
+    "the persistent config still has 4 vCPUs"
+
+vsh host destroy "$DOM" >/dev/null 2>&1
