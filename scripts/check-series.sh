@@ -1,7 +1,7 @@
 #!/bin/bash
 # Check that every prefix of the patch series builds and passes libvirt's
 # unit tests and syntax-check, as the series must (slow: one incremental
-# build and test run per patch). Uses a second work tree of build/libvirt,
+# build and test run per patch). Uses a second checkout of build/libvirt,
 # build/series-libvirt, at the same depth so the overlay symlinks resolve.
 #
 #   scripts/check-series.sh [FIRST-PATCH-NUMBER]
@@ -13,11 +13,16 @@ first=${1:-1}
 wt=$BUILD_DIR/series-libvirt
 [ -d "$TREE/.git" ] || die "run 'make' first"
 
-if [ ! -e "$wt/.git" ]; then
+# A clone sharing the tree's objects, not a 'git worktree': libvirt enables
+# its syntax-check suite only where .git is a directory.
+if [ ! -d "$wt/.git" ]; then
+    rm -rf "$wt"
     git -C "$TREE" worktree prune
-    git -C "$TREE" worktree add -q --detach "$wt" overlay || die "cannot create $wt"
+    git clone -q --shared --no-checkout "$TREE" "$wt" || die "cannot create $wt"
+    git -C "$wt" checkout -q --detach overlay || die "cannot check out overlay in $wt"
+    printf '/build/\n' >> "$wt/.git/info/exclude"
     # keycodemapdb is a nested repository (a submodule upstream)
-    rmdir "$wt/src/keycodemapdb" 2>/dev/null
+    rm -rf "$wt/src/keycodemapdb"
     cp -a "$TREE/src/keycodemapdb" "$wt/src/keycodemapdb"
 fi
 
