@@ -12,9 +12,9 @@
 #    (x86 QEMU under TCG never sends DEVICE_DELETED for a vCPU);
 #  - setvcpus 2 --live: QEMU 7.2 under TCG often locks the guest up while it
 #    offlines the second or third of several vCPUs (QEMU 10.0 removes all of
-#    them in well under a second), so either the guest sees 2, or libvirt
-#    reports how many it removed; either way the live vCPU count must be what
-#    QEMU reports, never a stale one;
+#    them in well under a second: 07-vcpu-hotplug-qemu10.t), so either the
+#    guest sees 2, or libvirt reports how many it removed; either way the
+#    live vCPU count must be what QEMU reports, never a stale one;
 #  - the config still says 4.
 
 . "$(dirname "$0")/lib/tap.sh"
