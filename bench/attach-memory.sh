@@ -49,13 +49,8 @@ cat > "$E2E_TMP/dimm.xml" <<'EOF'
 </memory>
 EOF
 
-# The sessions run virsh through E2E_RUN: give each side its own virsh, with
-# timing on.
-printf '#!/bin/sh\nshift\nexec %q virsh -t "$@"\n' "$E2E_RUN" > "$E2E_TMP/ours-virsh"
-printf '#!/bin/sh\nshift\nexec %q -t "$@"\n' "$BENCH_STOCK_VIRSH" > "$E2E_TMP/stock-virsh"
-chmod +x "$E2E_TMP/ours-virsh" "$E2E_TMP/stock-virsh"
 for side in ours stock; do
-    E2E_RUN=$E2E_TMP/$side-virsh vsh_session_start "$side"
+    bench_session_start "$side"
     out=$(vsh_session "$side" create "$E2E_TMP/$side.xml") ||
         { echo "attach-memory: $side: the guest does not start: $out" >&2; exit 1; }
 done

@@ -7,6 +7,10 @@
 #   bench_stock_install           install Debian's libvirt (apt) when missing
 #   bench_setup                   temp dir, both embedded roots, cleanup trap
 #   bench_virsh SIDE ARGS...      virsh of SIDE (ours|stock) on its root
+#   bench_session_start SIDE      a long-lived virsh of SIDE with timing on
+#                                 (virsh -t), driven with vsh_session SIDE
+#                                 CMD...: with qemu:///embed a guest's QEMU
+#                                 stays with the virsh process that started it
 #   bench_time_ms CMD...          wall time of CMD in ms (fails if CMD fails)
 #   bench_compare NAME REPEATS FN print medians and the ratio; FN SIDE runs
 #                                 one repetition for SIDE and prints its time
@@ -56,6 +60,14 @@ bench_virsh() {
         LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/stock.log" "$BENCH_STOCK_VIRSH" -q -c "$uri" "$@"
     else
         LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/ours.log" "$E2E_RUN" virsh -q -c "$uri" "$@"
+    fi
+}
+
+bench_session_start() {
+    if [ "$1" = stock ]; then
+        vsh_session_start stock "$BENCH_STOCK_VIRSH" -t
+    else
+        vsh_session_start ours "$E2E_RUN" virsh -t
     fi
 }
 

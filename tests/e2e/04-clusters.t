@@ -27,8 +27,7 @@ ok $? "an aarch64 guest with 2 sockets x 2 clusters x 2 cores starts" || diag "$
 topo=$(vsh host dumpxml kp-clusters | grep '<topology')
 like "$topo" "clusters='2'" "the live XML keeps clusters='2'"
 
-pid=$(cat "$E2E_TMP/host/run/qemu/kp-clusters.pid" 2>/dev/null)
-smp=$(tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null | grep -A1 -x -- -smp | tail -n1)
+smp=$(daemon_qemu_args host kp-clusters | grep -A1 -x -- -smp | tail -n1)
 is "$smp" "8,sockets=2,dies=1,clusters=2,cores=2,threads=1" "QEMU runs with -smp clusters=2"
 
 line=$(guest_report_wait "$E2E_TMP/arm.log" '^KP-REPORT ' 90)

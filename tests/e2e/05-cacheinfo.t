@@ -70,8 +70,7 @@ boot_qemu10() {
 
 out=$(boot_qemu10 kp-cache "$CACHEINFO")
 ok $? "x86 with QEMU 10.0: a guest with <cacheinfo> starts" || diag "$out"
-pid=$(cat "$E2E_TMP/host/run/qemu/kp-cache.pid" 2>/dev/null)
-machine=$(tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null | grep -A1 -x -- -machine | tail -n1)
+machine=$(daemon_qemu_args host kp-cache | grep -A1 -x -- -machine | tail -n1)
 like "$machine" "smp-cache.0.cache=l1i,smp-cache.0.topology=core,smp-cache.1.cache=l1d,smp-cache.1.topology=core,smp-cache.2.cache=l2,smp-cache.2.topology=socket,smp-cache.3.cache=l3,smp-cache.3.topology=socket" \
     "QEMU runs with one smp-cache item per <cacheinfo>"
 like "$(vsh host dumpxml kp-cache)" "<cacheinfo cache='l2' topology='socket'/>" \

@@ -52,8 +52,7 @@ sed -e "s|<features>|<features><acpi/>|" \
 out=$(vsh host define "$E2E_TMP/uefi.xml" 2>&1 && vsh host start "$dom" 2>&1)
 ok $? "with ACPI and UEFI firmware the guest starts" || diag "$out"
 
-pid=$(cat "$E2E_TMP/host/run/qemu/$dom.pid" 2>/dev/null)
-cmdline=$(tr '\0' ' ' < "/proc/${pid:-0}/cmdline" 2>/dev/null)
+cmdline=$(daemon_qemu_args host "$dom" | tr '\n' ' ')
 like "$cmdline" "-numa node,nodeid=1,cpus=2-3 " "QEMU gets node 1 without memdev" ||
     diag "$cmdline"
 

@@ -21,25 +21,6 @@ e2e_init
 dom=kp-zero-node
 log=$E2E_TMP/console.log
 
-# node1_kb [SKIP]: the memory of guest node 1 (kB) in the newest report
-node1_kb() {
-    local line
-    line=$(guest_report_wait "$log" '^KP-NODE seq=[0-9]+ node=1 ' 60 "${1:-0}") || return 1
-    guest_report_field "$line" mem_kb
-}
-
-# wait_node1 REGEX [SKIP]: wait until the guest reports node 1 with a memory
-# size (kB) matching REGEX
-wait_node1() {
-    guest_report_wait "$log" "^KP-NODE seq=[0-9]+ node=1 mem_kb=$1 " 60 "${2:-0}" >/dev/null
-}
-
-qemu_cmdline() {
-    local pid
-    pid=$(cat "$E2E_TMP/host/run/qemu/$dom.pid" 2>/dev/null)
-    tr '\0' ' ' < "/proc/${pid:-0}/cmdline" 2>/dev/null
-}
-
 daemon_start host
 ok $? "private virtqemud starts"
 
@@ -52,7 +33,7 @@ GUEST_VCPUS=4 GUEST_MEMORY_MIB=256 GUEST_TOPOLOGY="sockets='2' cores='2' threads
 out=$(vsh host define "$E2E_TMP/dom.xml" 2>&1 && vsh host start "$dom" 2>&1)
 ok $? "a guest whose NUMA node 1 has memory='0' starts" || diag "$out"
 
-cmdline=$(qemu_cmdline)
+cmdline=$(daemon_qemu_args host "$dom" | tr '\n' ' ')
 like "$cmdline" "-numa node,nodeid=1,cpus=2-3 " \
     "QEMU gets node 1 without memdev" || diag "$cmdline"
 case $cmdline in
@@ -60,7 +41,7 @@ case $cmdline in
     *) ok 0 "no memory backend for node 1" ;;
 esac
 
-kb=$(node1_kb)
+kb=$(guest_node_mem_wait "$log" 1 '[0-9]+')
 is "$kb" 0 "the guest boots and reports node 1 with 0 kB" ||
     diag "$(tail -n 20 "$log")"
 
@@ -68,8 +49,8 @@ mark=$(guest_log_mark "$log")
 out=$(vsh host attach-memory "$dom" 256MiB --node 1 --live 2>&1)
 ok $? "virsh attach-memory $dom 256MiB --node 1 --live" || diag "$out"
 
-wait_node1 '2[0-9]{5}' "$mark"
-ok $? "the guest reports about 256 MiB in node 1 ($(node1_kb "$mark") kB)" ||
+kb=$(guest_node_mem_wait "$log" 1 '2[0-9]{5}' "$mark")
+ok $? "the guest reports about 256 MiB in node 1 ($kb kB)" ||
     diag "$(tail -n 5 "$log")"
 
 xml=$(vsh host dumpxml "$dom")
@@ -97,8 +78,8 @@ xml=$(vsh host dumpxml "$dom" | tr -d '\n ')
 n=$(printf '%s\n' "$xml" | grep -o "<memorymodel=" | wc -l)
 like "$n:$xml" "^1:.*<memorymodel='dimm'><target><sizeunit='KiB'>262144</size><node>1</node></target><aliasname='dimm0'/>" \
     "after destroy + start only the module attached with --config is there, in node 1"
-wait_node1 '2[0-9]{5}'
-ok $? "the guest boots with about 256 MiB in node 1 ($(node1_kb) kB)" ||
+kb=$(guest_node_mem_wait "$log" 1 '2[0-9]{5}')
+ok $? "the guest boots with about 256 MiB in node 1 ($kb kB)" ||
     diag "$(tail -n 5 "$log")"
 
 # What virsh checks, the driver refuses on its own too (here through

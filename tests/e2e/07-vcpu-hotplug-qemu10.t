@@ -40,46 +40,27 @@ line=$(guest_report_wait "$LOG" '^KP-REPORT ' 60)
 is "$(guest_report_field "$line" cpus_online)" "0-1" "the guest boots with 2 CPUs" ||
     diag "console:" "$(tail -n 20 "$LOG" 2>/dev/null)"
 
-# wait_cpus LIST MARK: wait for a report after MARK with cpus_online=LIST
-wait_cpus() {
-    guest_report_wait "$LOG" "^KP-REPORT .* cpus_online=$1 " 30 "$2" >/dev/null
-}
-
-# plugged: vCPUs QEMU itself reports as plugged
-plugged() {
-    vsh host qemu-monitor-command "$DOM" '{"execute":"query-hotpluggable-cpus"}' |
-        grep -o '"qom-path"' | wc -l
-}
-
-ms() {
-    echo $((($(date +%s%N) - $1) / 1000000))
-}
-
 mark=$(guest_log_mark "$LOG")
-t0=$(date +%s%N)
-out=$(vsh host setvcpus "$DOM" 8 --live 2>&1)
-ok $? "setvcpus 8 --live adds 6 vCPUs in $(ms "$t0") ms" || diag "$out"
-wait_cpus 0-7 "$mark"
+vsh_timed host setvcpus "$DOM" 8 --live
+ok $? "setvcpus 8 --live adds 6 vCPUs in $VSH_MS ms" || diag "$VSH_OUT"
+guest_cpus_wait "$LOG" 0-7 "$mark"
 ok $? "the guest sees 8 CPUs" ||
     diag "last report: $(grep -a '^KP-REPORT' "$LOG" | tail -n 1 | cut -c1-120)"
-is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(plugged)" "8/8" \
+is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(vsh_vcpus_plugged host "$DOM")" "8/8" \
     "libvirt's and QEMU's vCPU counts are 8"
 
 mark=$(guest_log_mark "$LOG")
-t0=$(date +%s%N)
-out=$(vsh host setvcpus "$DOM" 2 --live 2>&1)
-rc=$?
-took=$(ms "$t0")
-ok $rc "setvcpus 2 --live removes 6 vCPUs in $took ms" || diag "$out"
-wait_cpus 0-1 "$mark"
+vsh_timed host setvcpus "$DOM" 2 --live
+ok $? "setvcpus 2 --live removes 6 vCPUs in $VSH_MS ms" || diag "$VSH_OUT"
+guest_cpus_wait "$LOG" 0-1 "$mark"
 ok $? "the guest sees 2 CPUs" ||
     diag "last report: $(grep -a '^KP-REPORT' "$LOG" | tail -n 1 | cut -c1-120)"
-is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(plugged)" "2/2" \
+is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(vsh_vcpus_plugged host "$DOM")" "2/2" \
     "libvirt's and QEMU's vCPU counts are 2"
 # One wait for all six: done before a single unplug timeout (5 s) could
 # have run out, each completed by its ACPI eject result.
 completed=$(grep -c "removal of vcpu [2-7] (vcpu[2-7], QEMU CPU [2-7]) completed" "$DLOG")
-[ "$took" -lt 4500 ] && [ "$completed" = 6 ] && ! grep -q "Device vcpu[2-7] removed" "$DLOG"
+[ "$VSH_MS" -lt 4500 ] && [ "$completed" = 6 ] && ! grep -q "Device vcpu[2-7] removed" "$DLOG"
 ok $? "all 6 removals completed on QEMU's ACPI eject results under one timeout ($completed completed)"
 
 is "$(vsh host vcpucount "$DOM" --config --current 2>&1)" "2" \

@@ -44,34 +44,18 @@ line=$(guest_report_wait "$LOG" '^KP-REPORT ' 60)
 is "$(guest_report_field "$line" cpus_online)" "0-1" "the guest boots with 2 CPUs" ||
     diag "console:" "$(tail -n 20 "$LOG" 2>/dev/null)"
 
-# wait_cpus LIST MARK: wait for a report after MARK with cpus_online=LIST
-wait_cpus() {
-    guest_report_wait "$LOG" "^KP-REPORT .* cpus_online=$1 " 30 "$2" >/dev/null
-}
-
-# plugged: vCPUs QEMU itself reports as plugged
-plugged() {
-    vsh host qemu-monitor-command "$DOM" '{"execute":"query-hotpluggable-cpus"}' |
-        grep -o '"qom-path"' | wc -l
-}
-
-ms() {
-    echo $((($(date +%s%N) - $1) / 1000000))
-}
-
 mark=$(guest_log_mark "$LOG")
-out=$(vsh host setvcpus "$DOM" 4 --live --config 2>&1)
-ok $? "setvcpus 4 --live --config" || diag "$out"
-wait_cpus 0-3 "$mark"
+vsh_timed host setvcpus "$DOM" 4 --live --config
+ok $? "setvcpus 4 --live --config" || diag "$VSH_OUT"
+guest_cpus_wait "$LOG" 0-3 "$mark"
 ok $? "the guest sees 4 CPUs"
 is "$(vsh host vcpucount "$DOM" --config --current 2>&1)" "4" \
     "the persistent config has 4 vCPUs"
 
 mark=$(guest_log_mark "$LOG")
-t0=$(date +%s%N)
-out=$(vsh host setvcpus "$DOM" 8 --live 2>&1)
-ok $? "setvcpus 8 --live adds 4 vCPUs in $(ms "$t0") ms" || diag "$out"
-wait_cpus 0-7 "$mark"
+vsh_timed host setvcpus "$DOM" 8 --live
+ok $? "setvcpus 8 --live adds 4 vCPUs in $VSH_MS ms" || diag "$VSH_OUT"
+guest_cpus_wait "$LOG" 0-7 "$mark"
 ok $? "the guest sees 8 CPUs" ||
     diag "last report: $(grep -a '^KP-REPORT' "$LOG" | tail -n 1 | cut -c1-120)"
 is "$(vsh host vcpucount "$DOM" --live --current 2>&1)" "8" "the live vCPU count is 8"
@@ -81,35 +65,29 @@ is "$(vsh host dumpxml "$DOM" | grep -c "enabled='yes' hotpluggable='yes'")" "6"
     "the live XML lists the 6 hot-added vCPUs as hotpluggable"
 
 mark=$(guest_log_mark "$LOG")
-t0=$(date +%s%N)
-out=$(vsh host setvcpus "$DOM" 7 --live 2>&1)
-rc=$?
-took=$(ms "$t0")
-ok $rc "setvcpus 7 --live removes vCPU 7 in $took ms" || diag "$out"
-wait_cpus 0-6 "$mark"
+vsh_timed host setvcpus "$DOM" 7 --live
+ok $? "setvcpus 7 --live removes vCPU 7 in $VSH_MS ms" || diag "$VSH_OUT"
+guest_cpus_wait "$LOG" 0-6 "$mark"
 ok $? "the guest sees 7 CPUs"
 # unplug timeout: 5 s. Completing before it, without a DEVICE_DELETED
 # event from QEMU, shows the ACPI eject result ended the wait.
-[ "$took" -lt 4500 ] && grep -q "removal of vcpu 7 (vcpu7, QEMU CPU 7) completed" "$DLOG" &&
+[ "$VSH_MS" -lt 4500 ] && grep -q "removal of vcpu 7 (vcpu7, QEMU CPU 7) completed" "$DLOG" &&
     ! grep -q "Device vcpu7 removed" "$DLOG"
 ok $? "the removal completed on QEMU's ACPI eject result, without DEVICE_DELETED"
-is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(plugged)" "7/7" \
+is "$(vsh host vcpucount "$DOM" --live --current 2>&1)/$(vsh_vcpus_plugged host "$DOM")" "7/7" \
     "libvirt's and QEMU's vCPU counts are 7"
 
 mark=$(guest_log_mark "$LOG")
-t0=$(date +%s%N)
-out=$(vsh host setvcpus "$DOM" 2 --live 2>&1)
-rc=$?
-took=$(ms "$t0")
+vsh_timed host setvcpus "$DOM" 2 --live
 live=$(vsh host vcpucount "$DOM" --live --current 2>&1)
-qemu=$(plugged)
-if [ $rc = 0 ]; then
-    diag "setvcpus 2 --live: all 5 vCPUs removed in $took ms"
-    wait_cpus 0-1 "$mark"
+qemu=$(vsh_vcpus_plugged host "$DOM")
+if [ "$VSH_RC" = 0 ]; then
+    diag "setvcpus 2 --live: all 5 vCPUs removed in $VSH_MS ms"
+    guest_cpus_wait "$LOG" 0-1 "$mark"
     ok $? "the guest sees 2 CPUs"
 else
-    diag "setvcpus 2 --live after $took ms: $out"
-    like "$out" "removed [0-9] of 5 vCPUs \(the domain has $live now\)" \
+    diag "setvcpus 2 --live after $VSH_MS ms: $VSH_OUT"
+    like "$VSH_OUT" "removed [0-9] of 5 vCPUs \(the domain has $live now\)" \
         "the error says how many vCPUs were removed and how many are left"
 fi
 is "$live" "$qemu" "the live vCPU count is what QEMU reports ($qemu)"

@@ -22,15 +22,6 @@ dom=kp-mig-zero-node
 src_log=$E2E_TMP/src-console.log
 dst_log=$E2E_TMP/dst-console.log
 
-# wait_node1 LOG REGEX [SKIP]: wait until the guest reports node 1 with a
-# memory size (kB) matching REGEX; prints the size
-wait_node1() {
-    local line
-    line=$(guest_report_wait "$1" "^KP-NODE seq=[0-9]+ node=1 mem_kb=$2 " 60 "${3:-0}") ||
-        return 1
-    guest_report_field "$line" mem_kb
-}
-
 ns1=kpMs$$ ns2=kpMd$$
 netns_pair "$ns1" 10.252.0.1/24 "$ns2" 10.252.0.2/24 ||
     bail_out "cannot create the network namespaces"
@@ -50,7 +41,7 @@ ok $? "the guest starts on the source with node 1 at memory='0'" || diag "$out"
 mark=$(guest_log_mark "$src_log")
 out=$(vsh src attach-memory "$dom" 256MiB --node 1 --live --config 2>&1)
 ok $? "virsh attach-memory $dom 256MiB --node 1 --live --config" || diag "$out"
-kb=$(wait_node1 "$src_log" '2[0-9]{5}' "$mark")
+kb=$(guest_node_mem_wait "$src_log" 1 '2[0-9]{5}' "$mark")
 ok $? "the guest reports about 256 MiB in node 1 on the source ($kb kB)" ||
     diag "$(tail -n 5 "$src_log")"
 
@@ -65,7 +56,7 @@ ok $? "virsh migrate --live to the other host" ||
 is "$(vsh dst domstate "$dom" 2>&1) / $(vsh src list --all --name 2>&1 | xargs)" "running / " \
     "the guest runs on the destination and is gone from the source"
 
-kb=$(wait_node1 "$dst_log" '2[0-9]{5}')
+kb=$(guest_node_mem_wait "$dst_log" 1 '2[0-9]{5}')
 ok $? "the migrated guest still reports about 256 MiB in node 1 ($kb kB)" ||
     diag "$(tail -n 5 "$dst_log")"
 
@@ -78,15 +69,14 @@ xml=$(vsh dst dumpxml --inactive "$dom" | tr -d '\n ')
 like "$xml" "<cellid='1'cpus='1'memory='0'unit='KiB'/>.*$module" \
     "the destination's persistent XML has them too"
 
-pid=$(cat "$E2E_TMP/dst/run/qemu/$dom.pid" 2>/dev/null)
-cmdline=$(tr '\0' ' ' < "/proc/${pid:-0}/cmdline" 2>/dev/null)
+cmdline=$(daemon_qemu_args dst "$dom" | tr '\n' ' ')
 like "$cmdline" '-numa node,nodeid=1,cpus=1 .*-device [{]"driver":"pc-dimm","node":1,"memdev":"memdimm0"' \
     "the destination's QEMU got node 1 without memdev and the module in it" ||
     diag "$cmdline"
 
 mark=$(guest_log_mark "$dst_log")
 out=$(vsh dst attach-memory "$dom" 128MiB --node 1 --live 2>&1)
-kb=$(wait_node1 "$dst_log" '3[0-9]{5}' "$mark")
+kb=$(guest_node_mem_wait "$dst_log" 1 '3[0-9]{5}' "$mark")
 ok $? "a further hot add into node 1 works on the destination ($kb kB)" ||
     diag "$out" "$(tail -n 5 "$dst_log")"
 

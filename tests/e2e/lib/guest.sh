@@ -64,6 +64,12 @@
 #   guest_log_mark FILE         number of complete lines in FILE now (a SKIP
 #                               for guest_report_wait: "what came after this")
 #   guest_report_field LINE KEY value of KEY=... in a report line
+#   guest_cpus_wait FILE LIST [SKIP]
+#                               wait (30 s) for a KP-REPORT with
+#                               cpus_online=LIST after the first SKIP lines
+#   guest_node_mem_wait FILE NODE REGEX [SKIP]
+#                               wait (60 s) for a KP-NODE line of NODE whose
+#                               mem_kb matches REGEX; print that mem_kb
 #   guest_topo_summary LINE     from a KP-REPORT line, print
 #                               "cpus=N sockets=S dies=D clusters=L cores=K threads=T"
 #                               (dies/clusters/cores/threads are per parent level;
@@ -479,6 +485,17 @@ guest_report_field() {
         *" $key="*) v=${line#* "$key"=}; echo "${v%% *}" ;;
         *) return 1 ;;
     esac
+}
+
+guest_cpus_wait() {
+    guest_report_wait "$1" "^KP-REPORT .* cpus_online=$2 " 30 "${3:-0}" >/dev/null
+}
+
+guest_node_mem_wait() {
+    local line
+    line=$(guest_report_wait "$1" "^KP-NODE seq=[0-9]+ node=$2 mem_kb=$3 " 60 "${4:-0}") ||
+        return 1
+    guest_report_field "$line" mem_kb
 }
 
 guest_topo_summary() {

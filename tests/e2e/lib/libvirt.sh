@@ -18,6 +18,12 @@
 #   daemon_stop NAME              stop it (its domains are destroyed first)
 #   daemon_restart NAME           stop and start again with the same state
 #   vsh NAME ARGS...              the built virsh against daemon/embed NAME
+#   vsh_timed NAME ARGS...        vsh, leaving its output (stdout and stderr)
+#                                 in VSH_OUT, its status in VSH_RC (also
+#                                 returned) and its wall time in ms in VSH_MS
+#   vsh_vcpus_plugged NAME DOM    how many vCPUs QEMU itself reports plugged
+#   daemon_qemu_args NAME DOM     the command line of the QEMU of domain DOM
+#                                 of daemon NAME, one argument per line
 #   e2e_domain_start NAME XMLFILE define+start (persistent) through NAME
 #   netns_pair NS1 ADDR1 NS2 ADDR2
 #                                 two network namespaces joined by a veth
@@ -237,6 +243,26 @@ vsh() {
     "$E2E_RUN" virsh -q -c "${!uri_var}" "$@"
 }
 
+vsh_timed() {
+    local t0
+    t0=$(date +%s%N)
+    VSH_OUT=$(vsh "$@" 2>&1)
+    VSH_RC=$?
+    VSH_MS=$((($(date +%s%N) - t0) / 1000000))
+    return "$VSH_RC"
+}
+
+vsh_vcpus_plugged() {
+    vsh "$1" qemu-monitor-command "$2" '{"execute":"query-hotpluggable-cpus"}' |
+        grep -o '"qom-path"' | wc -l
+}
+
+daemon_qemu_args() {
+    local pid
+    pid=$(cat "$E2E_TMP/$1/run/qemu/$2.pid" 2>/dev/null)
+    tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null
+}
+
 e2e_domain_start() {
     vsh "$1" define "$2" >/dev/null && vsh "$1" start "$(sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$2" | head -n1)" >/dev/null
 }
@@ -246,7 +272,10 @@ e2e_domain_start() {
 # started it once another one reconnects, so a multi-step scenario on the
 # embedded driver keeps a single virsh.
 #
-#   vsh_session_start NAME        start virsh against NAME (see vsh)
+#   vsh_session_start NAME [VIRSH...]
+#                                 start virsh against NAME (see vsh); VIRSH
+#                                 is the virsh command and its own options
+#                                 (default: the built virsh)
 #   vsh_session NAME CMD...       run one virsh command line, print its
 #                                 output (stdout and stderr); status 1 when
 #                                 virsh printed an error
@@ -255,13 +284,16 @@ declare -A _e2e_session_fd _e2e_session_pid
 
 vsh_session_start() {
     local name=$1 uri_var fifo=$E2E_TMP/$1.vsh.in out=$E2E_TMP/$1.vsh.out fd
+    shift
+    local -a virsh=("$@")
+    [ ${#virsh[@]} -gt 0 ] || virsh=("$E2E_RUN" virsh)
     uri_var=E2E_URI_$(_e2e_var "$name")
     mkfifo "$fifo"
     : > "$out"
     # Errors reach the output through virsh; the embedded driver's own log
     # goes to a file.
     LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/$name.vsh.log" \
-        "$E2E_RUN" virsh -q -c "${!uri_var}" < "$fifo" > "$out" 2>&1 &
+        "${virsh[@]}" -q -c "${!uri_var}" < "$fifo" > "$out" 2>&1 &
     _e2e_session_pid[$name]=$!
     exec {fd}> "$fifo"
     _e2e_session_fd[$name]=$fd
