@@ -368,10 +368,15 @@ virCPUCacheInfoValidate(const virCPUDef *def)
         return -1;
     }
 
+    /* L3 is checked against L1 too: L2 may leave its sharing level to
+     * QEMU, and the rule still holds across it */
     if (virCPUCacheInfoValidateSharing(l1, l2) < 0 ||
         virCPUCacheInfoValidateSharing(l1i, l2) < 0 ||
         virCPUCacheInfoValidateSharing(l1d, l2) < 0 ||
-        virCPUCacheInfoValidateSharing(l2, l3) < 0)
+        virCPUCacheInfoValidateSharing(l2, l3) < 0 ||
+        virCPUCacheInfoValidateSharing(l1, l3) < 0 ||
+        virCPUCacheInfoValidateSharing(l1i, l3) < 0 ||
+        virCPUCacheInfoValidateSharing(l1d, l3) < 0)
         return -1;
 
     return 0;

@@ -47,6 +47,31 @@ virHostCPUCacheReadUint(unsigned int *value,
 }
 
 
+/**
+ * virHostCPUCacheReadGeometry:
+ * @dir: a cache directory, /sys/devices/system/cpu/cpuN/cache/indexI
+ * @sets: filled with its number of sets
+ * @associativity: filled with its ways of associativity
+ * @line: filled with its coherency line size, in bytes
+ *
+ * Not every kernel or platform reports the geometry: what is missing is 0.
+ *
+ * Returns 0 on success, -1 on error.
+ */
+int
+virHostCPUCacheReadGeometry(const char *dir,
+                            unsigned int *sets,
+                            unsigned int *associativity,
+                            unsigned int *line)
+{
+    if (virHostCPUCacheReadUint(sets, dir, "number_of_sets") < 0 ||
+        virHostCPUCacheReadUint(associativity, dir, "ways_of_associativity") < 0 ||
+        virHostCPUCacheReadUint(line, dir, "coherency_line_size") < 0)
+        return -1;
+    return 0;
+}
+
+
 /* Read cache directory @dir into @cache. Returns 1 when it describes a
  * cache, 0 when it lacks a level or type libvirt understands, -1 on error. */
 static int
@@ -77,10 +102,8 @@ virHostCPUCacheRead(const char *dir,
         rc != -2)
         return -1;
 
-    if (virHostCPUCacheReadUint(&cache->sets, dir, "number_of_sets") < 0 ||
-        virHostCPUCacheReadUint(&cache->associativity, dir,
-                                "ways_of_associativity") < 0 ||
-        virHostCPUCacheReadUint(&cache->line, dir, "coherency_line_size") < 0)
+    if (virHostCPUCacheReadGeometry(dir, &cache->sets, &cache->associativity,
+                                    &cache->line) < 0)
         return -1;
 
     return 1;

@@ -34,6 +34,12 @@ struct _virHostCPUCache {
 };
 
 int
+virHostCPUCacheReadGeometry(const char *dir,
+                            unsigned int *sets,
+                            unsigned int *associativity,
+                            unsigned int *line);
+
+int
 virHostCPUGetCaches(unsigned int cpu,
                     virHostCPUCache **caches,
                     size_t *ncaches);
