@@ -79,7 +79,20 @@ n=$(printf '%s\n' "$xml" | grep -o "<memorymodel=" | wc -l)
 like "$n:$xml" "^1:.*<memorymodel='dimm'><target><sizeunit='KiB'>262144</size><node>1</node></target><aliasname='dimm0'/>" \
     "after destroy + start only the module attached with --config is there, in node 1"
 kb=$(guest_node_mem_wait "$log" 1 '2[0-9]{5}')
-ok $? "the guest boots with about 256 MiB in node 1 ($kb kB)" ||
+rc=$?
+# Now and then the TCG guest's kernel hangs while it boots (the watchdog
+# reports a soft lockup in a kworker; seen once in about a dozen runs
+# here): a hung guest kernel says nothing about libvirt, so it gets one
+# more boot of the same definition.
+if [ $rc != 0 ] && grep -q "soft lockup" "$log"; then
+    diag "the guest hung while booting (soft lockup): booting it once more"
+    vsh host destroy "$dom" >/dev/null 2>&1
+    : > "$log"
+    vsh host start "$dom" >/dev/null 2>&1
+    kb=$(guest_node_mem_wait "$log" 1 '2[0-9]{5}')
+    rc=$?
+fi
+ok $rc "the guest boots with about 256 MiB in node 1 ($kb kB)" ||
     diag "$(tail -n 5 "$log")"
 
 # What virsh checks, the driver refuses on its own too (here through
