@@ -15,7 +15,7 @@ BUILD_DEPS="meson ninja-build gcc pkg-config make git perl python3 python3-docut
  libattr1-dev libpciaccess-dev libreadline-dev libudev-dev libselinux1-dev
  libapparmor-dev libdevmapper-dev bash-completion augeas-tools flake8"
 RUNTIME_DEPS="locales qemu-system-x86 qemu-system-arm qemu-efi-aarch64 busybox-static iproute2
- cpio gzip xz-utils dpkg-dev ca-certificates"
+ cpio gzip xz-utils dpkg-dev ca-certificates python3-libvirt"
 
 # dpkg-query exits non-zero when a package is unknown to dpkg (never
 # installed on this machine): that is the normal case on a fresh machine.

@@ -420,6 +420,22 @@ virCPUCacheInfoFindHost(const virHostCPUCache *host,
 }
 
 
+/* Whether the host's geometry of a cache can be copied whole: all four
+ * values reported, each in the range of its attribute, and consistent.
+ * Sysfs often reports a product that is not the size (an x86 cache with a
+ * physical_line_partition above 1, firmware tables on Arm). */
+static bool
+virCPUCacheInfoHostGeometryIsUsable(const virHostCPUCache *host)
+{
+    return host->size && host->size <= UINT_MAX &&
+           host->sets &&
+           host->associativity &&
+           host->associativity <= VIR_CPU_CACHE_INFO_ASSOCIATIVITY_MAX &&
+           host->line && host->line <= VIR_CPU_CACHE_INFO_LINE_MAX &&
+           (unsigned long long)host->sets * host->associativity * host->line == host->size;
+}
+
+
 /**
  * virCPUCacheInfoFillFromHost:
  * @def: guest CPU definition (host-passthrough)
@@ -427,9 +443,12 @@ virCPUCacheInfoFindHost(const virHostCPUCache *host,
  * @nhost: their count
  *
  * Fills the size, sets, associativity and line size that a <cacheinfo/>
- * leaves out with the values of the host cache of the same level and type,
- * then checks that each resulting geometry is consistent. Values the host
- * does not report (or that do not fit the attribute) stay unset.
+ * leaves out with the values of the host cache of the same level and type:
+ * all four when the host's geometry is consistent, otherwise the size
+ * alone (when it fits the attribute). The size is the host's for one
+ * instance of the cache, whatever topology level shares it in the guest.
+ * Then checks that each resulting geometry is consistent, which fails
+ * only where values given in <cacheinfo/> disagree with the host's.
  *
  * Returns 0 on success, -1 when a filled-in geometry is inconsistent.
  */
@@ -438,34 +457,49 @@ virCPUCacheInfoFillFromHost(virCPUDef *def,
                             const virHostCPUCache *host,
                             size_t nhost)
 {
-    unsigned long long product = 0;
     size_t i;
 
     for (i = 0; i < def->ncacheinfo; i++) {
         virCPUCacheInfoDef *info = &def->cacheinfo[i];
         const virHostCPUCache *h = virCPUCacheInfoFindHost(host, nhost, info->cache);
+        g_auto(virBuffer) fromHost = VIR_BUFFER_INITIALIZER;
+        g_autofree char *taken = NULL;
+        unsigned long long product = 0;
 
         if (!h)
             continue;
 
-        if (!info->size && h->size <= UINT_MAX)
+        if (!info->size && h->size && h->size <= UINT_MAX) {
             info->size = h->size;
-        if (!info->sets)
-            info->sets = h->sets;
-        if (!info->associativity &&
-            h->associativity <= VIR_CPU_CACHE_INFO_ASSOCIATIVITY_MAX)
-            info->associativity = h->associativity;
-        if (!info->line && h->line <= VIR_CPU_CACHE_INFO_LINE_MAX)
-            info->line = h->line;
-
-        if (!virCPUCacheInfoGeometryIsConsistent(info, &product)) {
-            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                           _("CPU cache '%s' completed with the host's cache geometry has size %u, but sets (%u) x associativity (%u) x line (%u) = %llu: give all four values, or none to use the host's"),
-                           virCPUCacheInfoTypeToString(info->cache),
-                           info->size, info->sets, info->associativity,
-                           info->line, product);
-            return -1;
+            virBufferAddLit(&fromHost, "size, ");
         }
+        if (virCPUCacheInfoHostGeometryIsUsable(h)) {
+            if (!info->sets) {
+                info->sets = h->sets;
+                virBufferAddLit(&fromHost, "sets, ");
+            }
+            if (!info->associativity) {
+                info->associativity = h->associativity;
+                virBufferAddLit(&fromHost, "associativity, ");
+            }
+            if (!info->line) {
+                info->line = h->line;
+                virBufferAddLit(&fromHost, "line, ");
+            }
+        }
+
+        if (virCPUCacheInfoGeometryIsConsistent(info, &product))
+            continue;
+
+        /* the values given were consistent: a host value disagrees */
+        virBufferTrim(&fromHost, ", ");
+        taken = virBufferContentAndReset(&fromHost);
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       _("CPU cache '%s' has size %u, but sets (%u) x associativity (%u) x line (%u) = %llu (taken from host CPU 0: %s): give all four values, or none to use the host's"),
+                       virCPUCacheInfoTypeToString(info->cache),
+                       info->size, info->sets, info->associativity,
+                       info->line, product, NULLSTR_EMPTY(taken));
+        return -1;
     }
 
     return 0;

@@ -20,6 +20,7 @@
 
 #include "virhostcpucache.h"
 #include "viralloc.h"
+#include "virerror.h"
 #include "virfile.h"
 #include "virlog.h"
 
@@ -47,6 +48,23 @@ virHostCPUCacheReadUint(unsigned int *value,
 }
 
 
+/* Read one number of the geometry, best effort: the geometry is only
+ * informative, so a file that is missing, unreadable or not a number
+ * leaves 0 ("not reported") instead of failing whoever asked. */
+static void
+virHostCPUCacheReadGeometryUint(unsigned int *value,
+                                const char *dir,
+                                const char *file)
+{
+    if (virHostCPUCacheReadUint(value, dir, file) < 0) {
+        VIR_DEBUG("%s/%s: ignoring an unreadable cache geometry value: %s",
+                  dir, file, virGetLastErrorMessage());
+        virResetLastError();
+        *value = 0;
+    }
+}
+
+
 /**
  * virHostCPUCacheReadGeometry:
  * @dir: a cache directory, /sys/devices/system/cpu/cpuN/cache/indexI
@@ -54,9 +72,11 @@ virHostCPUCacheReadUint(unsigned int *value,
  * @associativity: filled with its ways of associativity
  * @line: filled with its coherency line size, in bytes
  *
- * Not every kernel or platform reports the geometry: what is missing is 0.
+ * Not every kernel or platform reports the geometry: what is missing,
+ * unreadable or not a number is 0, for the host capabilities and the
+ * QEMU driver alike.
  *
- * Returns 0 on success, -1 on error.
+ * Returns 0; it does not fail.
  */
 int
 virHostCPUCacheReadGeometry(const char *dir,
@@ -64,10 +84,9 @@ virHostCPUCacheReadGeometry(const char *dir,
                             unsigned int *associativity,
                             unsigned int *line)
 {
-    if (virHostCPUCacheReadUint(sets, dir, "number_of_sets") < 0 ||
-        virHostCPUCacheReadUint(associativity, dir, "ways_of_associativity") < 0 ||
-        virHostCPUCacheReadUint(line, dir, "coherency_line_size") < 0)
-        return -1;
+    virHostCPUCacheReadGeometryUint(sets, dir, "number_of_sets");
+    virHostCPUCacheReadGeometryUint(associativity, dir, "ways_of_associativity");
+    virHostCPUCacheReadGeometryUint(line, dir, "coherency_line_size");
     return 0;
 }
 
