@@ -98,17 +98,20 @@ ok $rc "the guest boots with about 256 MiB in node 1 ($kb kB)" ||
 
 # What virsh checks, the driver refuses on its own too (here through
 # attach-device, which sends the XML as is).
-cat > "$E2E_TMP/too-big.xml" <<'EOF'
-<memory model='dimm'><target><size unit='MiB'>2048</size><node>1</node></target></memory>
-EOF
-out=$(vsh host attach-device "$dom" "$E2E_TMP/too-big.xml" --live 2>&1)
-like "$out" "would exceed domain's maxMemory config size '2097152KiB': at most 1572864KiB can be added" \
-    "the driver refuses a module beyond maxMemory" || diag "$out"
-cat > "$E2E_TMP/node2.xml" <<'EOF'
-<memory model='dimm'><target><size unit='MiB'>256</size><node>2</node></target></memory>
-EOF
-out=$(vsh host attach-device "$dom" "$E2E_TMP/node2.xml" --live 2>&1)
-like "$out" "can't add memory backend for guest node '2' as the guest has only '2' NUMA nodes configured" \
-    "the driver refuses a node out of range" || diag "$out"
+# attach_dimm_refused MIB NODE ERROR NAME: a live attach-device of a dimm
+# of MIB MiB in guest node NODE fails with ERROR
+attach_dimm_refused() {
+    local out
+    printf "<memory model='dimm'><target><size unit='MiB'>%s</size><node>%s</node></target></memory>\n" \
+        "$1" "$2" > "$E2E_TMP/dimm.xml"
+    out=$(vsh host attach-device "$dom" "$E2E_TMP/dimm.xml" --live 2>&1)
+    like "$out" "$3" "$4" || diag "$out"
+}
+attach_dimm_refused 2048 1 \
+    "would exceed domain's maxMemory config size '2097152KiB': at most 1572864KiB can be added" \
+    "the driver refuses a module beyond maxMemory"
+attach_dimm_refused 256 2 \
+    "can't add memory backend for guest node '2' as the guest has only '2' NUMA nodes configured" \
+    "the driver refuses a node out of range"
 
 vsh host destroy "$dom" >/dev/null 2>&1
