@@ -1,12 +1,13 @@
 # libvirt-kunpeng front door. See README.md.
 #
-#   make            install build deps, fetch libvirt, assemble build/libvirt, build
+#   make            install build deps, fetch libvirt, assemble build/libvirt, build,
+#                   make the Python binding in build/python
 #   make check      the above, then unit tests, syntax-check and e2e tests
 #   make demo       build, then walk through the features with virsh and real QEMU
 #   make bench      this build against Debian's stock libvirt, as ratios
 #   make refresh    write the commits in build/libvirt back to patches/
 #   make check-series  build and unit-test every prefix of the series (slow)
-#   make install    install into PREFIX (default /usr/local)
+#   make install    install into PREFIX (default /usr/local), Python binding included
 
 PREFIX ?= /usr/local
 export PREFIX
@@ -24,6 +25,7 @@ assemble: deps
 
 build: assemble
 	@scripts/build.sh
+	@scripts/build-python-binding.sh
 
 guest: deps
 	@scripts/fetch-guest.sh
@@ -58,9 +60,11 @@ reassemble: deps
 	rm -rf build/libvirt
 	@scripts/assemble.sh
 	@scripts/build.sh
+	@scripts/build-python-binding.sh
 
 install: build
 	meson install -C build/libvirt/build $(if $(DESTDIR),--destdir $(DESTDIR))
+	@DESTDIR="$(DESTDIR)" scripts/build-python-binding.sh --install
 
 clean:
 	rm -rf build

@@ -15,14 +15,17 @@ BUILD_DEPS="meson ninja-build gcc pkg-config make git perl python3 python3-docut
  libattr1-dev libpciaccess-dev libreadline-dev libudev-dev libselinux1-dev
  libapparmor-dev libdevmapper-dev bash-completion augeas-tools flake8"
 RUNTIME_DEPS="locales qemu-system-x86 qemu-system-arm qemu-efi-aarch64 busybox-static iproute2
- cpio gzip xz-utils dpkg-dev ca-certificates python3-libvirt"
+ cpio gzip xz-utils dpkg-dev ca-certificates python3-libvirt binutils"
+# The client tests (tests/e2e/clients/): Nova's own code and libvirt's Go
+# binding, as OpenStack and KubeVirt use them.
+CLIENT_DEPS="python3-nova golang-go golang-github-libvirt-libvirt-go-dev"
 
 # dpkg-query exits non-zero when a package is unknown to dpkg (never
 # installed on this machine): that is the normal case on a fresh machine.
-installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' $BUILD_DEPS $RUNTIME_DEPS 2>/dev/null || true) |
+installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' $BUILD_DEPS $RUNTIME_DEPS $CLIENT_DEPS 2>/dev/null || true) |
     awk '$2 == "installed" { print $1 }')
 missing=""
-for pkg in $BUILD_DEPS $RUNTIME_DEPS; do
+for pkg in $BUILD_DEPS $RUNTIME_DEPS $CLIENT_DEPS; do
     printf '%s\n' "$installed" | grep -qx "$pkg" || missing="$missing $pkg"
 done
 
