@@ -10,6 +10,8 @@
 #    2 -> 8 -> 6 (with the unaligned flag) -> 2 and a dimm goes into the
 #    memory-less node the way VDSM does it; after each step Nova's
 #    LibvirtConfigGuest reads the XML and the guest's console agrees;
+#  - a guest pinned 1:1 as Nova pins a dedicated-CPU flavor gets the host's
+#    layout from the daemon's auto_topology = 1 (F1b), which Nova reads;
 #  - an aarch64 guest with clusters='2' is created on the embedded driver.
 # Then, where `make` made it (build/python), the same binding with the
 # project's names: VIR_DOMAIN_VCPU_HOTPLUG_UNALIGNED by name on a live guest.
@@ -19,7 +21,7 @@
 . "$(dirname "$0")/../lib/libvirt.sh"
 
 CLIENTS_DIR=$(cd "$(dirname "$0")" && pwd)
-NOVA_CHECKS=26
+NOVA_CHECKS=29
 BINDING=$E2E_TOPDIR/build/python
 plan $((NOVA_CHECKS + 4))
 e2e_init
@@ -39,12 +41,24 @@ GUEST_VCPUS=4 GUEST_MEMORY_MIB=256 \
     guest_domain_xml aarch64 kp-nova-arm "$(guest_kernel aarch64)" "$E2E_TMP/initrd-arm" \
     "$E2E_TMP/arm.log" > "$E2E_TMP/arm.xml"
 
-daemon_start host || bail_out "the private virtqemud does not start"
+# auto_topology = 1: the host default that gives Nova's dedicated-CPU guests
+# the host's layout (F1b)
+# As Nova writes a hw:cpu_policy=dedicated guest: each vCPU pinned to a host
+# CPU of its own, and a topology of Nova's (no auto_topology attribute).
+GUEST_VCPUS=2 GUEST_MEMORY_MIB=128 GUEST_CPU_MODEL=Nehalem \
+    GUEST_TOPOLOGY="sockets='2' cores='1' threads='1'" \
+    guest_domain_xml x86_64 kp-nova-pinned "$(guest_kernel x86_64)" "$E2E_TMP/initrd-x86" \
+    "$E2E_TMP/pinned.log" "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='1'/></cputune>" \
+    > "$E2E_TMP/pinned.xml"
+
+daemon_start host --qemu-conf "auto_topology = 1" ||
+    bail_out "the private virtqemud does not start"
 embed_setup embed
 
 KP_DAEMON_URI=$E2E_URI_host KP_EMBED_URI=$E2E_URI_embed \
     KP_X86_XML=$E2E_TMP/x86.xml KP_X86_LOG=$E2E_TMP/x86.log \
     KP_ARM_XML=$E2E_TMP/arm.xml KP_ARM_LOG=$E2E_TMP/arm.log KP_QEMU10=$qemu10 \
+    KP_PINNED_XML=$E2E_TMP/pinned.xml KP_PINNED_LOG=$E2E_TMP/pinned.log \
     KP_KUNPENG_CAPS=$E2E_TOPDIR/build/libvirt/tests/vircaps2xmldata/vircaps-aarch64-kunpeng-clusters.xml \
     LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/embed.log" \
     "$E2E_RUN" /usr/bin/python3 "$CLIENTS_DIR/nova_client.py" 2>"$E2E_TMP/nova.err" |

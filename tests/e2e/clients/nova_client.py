@@ -13,6 +13,10 @@
 #   KP_X86_XML, KP_X86_LOG          x86_64 guest for QEMU 10.0: 2 of 8 vCPUs,
 #                                   <cacheinfo>, cell 1 with memory='0'
 #   KP_ARM_XML, KP_ARM_LOG          aarch64 guest for QEMU 7.2: clusters='2'
+#   KP_PINNED_XML, KP_PINNED_LOG    x86_64 guest as Nova writes a dedicated-CPU
+#                                   flavor: vCPUs pinned 1:1 to host CPUs 0
+#                                   and 1, Nova's own topology sockets='2'
+#                                   (the daemon runs with auto_topology = 1)
 #   KP_QEMU10                       QEMU 10.0's x86_64 binary
 #   KP_KUNPENG_CAPS                 host capabilities of a Kunpeng host
 #                                   (vircaps2xmltest's output for its fake
@@ -34,7 +38,7 @@ from nova.virt import event as virtevent  # noqa: E402
 from nova.virt.libvirt import config as vconfig  # noqa: E402
 from nova.virt.libvirt import host as nova_host  # noqa: E402
 
-PLAN = 26
+PLAN = 29
 # Debian's binding does not name the project's flag; a binding made from
 # this build's API description does (scripts/build-python-binding.sh).
 UNALIGNED = getattr(libvirt, "VIR_DOMAIN_VCPU_HOTPLUG_UNALIGNED", 1 << 5)
@@ -58,8 +62,8 @@ def ok(cond, desc, *diag):
     return cond
 
 
-def is_(got, want, desc):
-    return ok(got == want, desc, "got:  %r" % (got,), "want: %r" % (want,))
+def is_(got, want, desc, *diag):
+    return ok(got == want, desc, "got:  %r" % (got,), "want: %r" % (want,), *diag)
 
 
 def bail_out(reason):
@@ -166,6 +170,14 @@ def parse_cpulist(text):
         elif part:
             cpus.add(int(part))
     return cpus
+
+
+def host_layout(cpus, ids):
+    """(sockets, cores per socket, threads per core) of host CPUs IDS."""
+    picked = [c for c in cpus if c[0] in ids]
+    sockets = {c[1] for c in picked}
+    cores = {(c[1], c[2]) for c in picked}
+    return (len(sockets), len(cores) // len(sockets), len(picked) // len(cores))
 
 
 def nova_caps_cpus(caps):
@@ -300,6 +312,33 @@ def main():
     guest.delete_configuration()
     ok(events.wait(uuid, virtevent.EVENT_LIFECYCLE_STOPPED),
        "Nova's lifecycle handler gets STOPPED", "events: %r" % events.seen)
+
+    # -- a dedicated-CPU guest: the host default auto_topology = 1 gives it
+    # the host's layout (this machine: 1 socket of 2 cores) in place of the
+    # topology Nova wrote
+    pinned_console = Console(env["KP_PINNED_LOG"])
+    try:
+        pinned = host.write_instance_config(read_file(env["KP_PINNED_XML"]))
+        pinned.launch()
+        err = None
+    except libvirt.libvirtError as e:
+        err = e.get_error_message()
+    conf = pinned.get_config() if err is None else None
+    got = conf and (conf.cpu.sockets, conf.cpu.cores, conf.cpu.threads)
+    is_(got, host_layout(sysfs_cpus(), [0, 1]),
+        "a guest pinned 1:1 as for hw:cpu_policy=dedicated, with Nova's sockets=2: "
+        "Nova reads the layout of host CPUs 0 and 1 (sockets, cores, threads)", err or "")
+    line = pinned_console.wait(r"^KP-REPORT ", 90)
+    packages = {e.split(":")[1].split("/")[0] for e in (field(line, "topo") or "").split(",") if e}
+    is_((field(line, "cpus_online"), len(packages)), ("0-1", got and got[0]),
+        "the pinned guest sees its 2 CPUs in as many sockets as Nova reads")
+    persistent = vconfig.LibvirtConfigGuest()
+    if err is None:
+        persistent.parse_str(pinned._domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        pinned.poweroff()
+        pinned.delete_configuration()
+    is_(persistent.cpu and persistent.cpu.sockets, 2,
+        "the persistent definition keeps the topology Nova wrote")
 
     # -- the aarch64 guest with clusters, in the embedded driver
     arm_events = Events()

@@ -15,8 +15,18 @@
 #                                   --hostname NAME   its own UTS hostname
 #                                   --host-uuid UUID  host_uuid in its config
 #                                   --daemon PROG     virtqemud (default) or libvirtd
+#                                   --bind SRC:DST    bind-mount SRC over DST (which
+#                                                     must exist) in the daemon's mount
+#                                                     namespace, so that it and its
+#                                                     QEMUs see SRC there, e.g. a fake
+#                                                     /sys/devices/system/cpu (see
+#                                                     sysfs_cpu_tree); repeatable
+#                                   --qemu-conf LINE  append LINE to its qemu.conf,
+#                                                     e.g. 'auto_topology = 1'; repeatable
 #   daemon_stop NAME              stop it (its domains are destroyed first)
-#   daemon_restart NAME           stop and start again with the same state
+#   daemon_restart NAME [OPTS]    stop and start again with the same state
+#                                 and options, and OPTS (daemon_start's, e.g.
+#                                 --qemu-conf) added for this and later starts
 #   vsh NAME ARGS...              the built virsh against daemon/embed NAME
 #   vsh_timed NAME ARGS...        vsh, leaving its output (stdout and stderr)
 #                                 in VSH_OUT, its status in VSH_RC (also
@@ -25,6 +35,14 @@
 #   daemon_qemu_args NAME DOM     the command line of the QEMU of domain DOM
 #                                 of daemon NAME, one argument per line
 #   e2e_domain_start NAME XMLFILE define+start (persistent) through NAME
+#   sysfs_cpu_tree DIR CPU=SOCKET/DIE/CLUSTER/CORE...
+#                                 make DIR a copy of this machine's
+#                                 /sys/devices/system/cpu in which the listed
+#                                 CPUs have the given topology ids (the CPUs
+#                                 with the same four ids are one core's
+#                                 threads); every other file (online, present,
+#                                 caches, ...) is the real one. For
+#                                 daemon_start --bind DIR:/sys/devices/system/cpu
 #   netns_pair NS1 ADDR1 NS2 ADDR2
 #                                 two network namespaces joined by a veth
 #                                 pair (ADDRs in CIDR form, e.g. 10.77.0.1/24),
@@ -45,7 +63,7 @@ E2E_RUN=$E2E_TOPDIR/run
 # probing every installed QEMU binary costs ~10 s per daemon start otherwise.
 E2E_CAPS_CACHE=$E2E_TOPDIR/build/e2e-qemu-caps
 _e2e_cleanups=()
-declare -A _e2e_daemon_pid _e2e_daemon_dir _e2e_daemon_args
+declare -A _e2e_daemon_pid _e2e_daemon_dir _e2e_daemon_args _e2e_daemon_extra
 
 e2e_init() {
     E2E_TMP=$(mktemp -d /tmp/kp-e2e.XXXXXX)
@@ -121,13 +139,16 @@ _e2e_embed_cleanup() {
 daemon_start() {
     local name=$1
     shift
-    local netns="" hostname="" uuid="" prog=virtqemud
+    local netns="" hostname="" uuid="" prog=virtqemud extra=""
+    local -a user_binds=() conf_lines=()
     while [ $# -gt 0 ]; do
         case $1 in
             --netns) netns=$2; shift 2 ;;
             --hostname) hostname=$2; shift 2 ;;
             --host-uuid) uuid=$2; shift 2 ;;
             --daemon) prog=$2; shift 2 ;;
+            --bind) user_binds+=("$2"); extra="$extra $(printf '%q %q' "$1" "$2")"; shift 2 ;;
+            --qemu-conf) conf_lines+=("$2"); extra="$extra $(printf '%q %q' "$1" "$2")"; shift 2 ;;
             *) echo "daemon_start: unknown option $1" >&2; return 1 ;;
         esac
     done
@@ -150,9 +171,14 @@ daemon_start() {
         mkdir -p "${b%%:*}" "${b#*:}"
         script="$script; mount --bind '${b%%:*}' '${b#*:}'"
     done
+    # After the private directories, not created: DST is the caller's.
+    for b in ${user_binds[@]+"${user_binds[@]}"}; do
+        script="$script; mount --bind '${b%%:*}' '${b#*:}'"
+    done
     [ -z "$hostname" ] || script="$script; hostname '$hostname'"
 
     _e2e_write_qemu_conf "$dir/etc/qemu.conf"
+    [ ${#conf_lines[@]} = 0 ] || printf '%s\n' "${conf_lines[@]}" >> "$dir/etc/qemu.conf"
     _e2e_caps_restore "$dir/cache"
     {
         echo "log_outputs = \"1:file:$dir/log/$prog.log\""
@@ -162,6 +188,7 @@ daemon_start() {
 
     _e2e_daemon_dir[$name]=$dir
     _e2e_daemon_args[$name]="$netns|$hostname|$uuid|$prog"
+    _e2e_daemon_extra[$name]=$extra
     local -a wrap=()
     [ -z "$netns" ] || wrap=(ip netns exec "$netns")
     "${wrap[@]}" unshare --mount --propagation private --uts \
@@ -225,15 +252,18 @@ _e2e_caps_save() {
 # daemon must reconnect to the QEMU processes from its status XML.
 daemon_restart() {
     local name=$1 pid=${_e2e_daemon_pid[$1]:-}
+    shift
     local netns hostname uuid prog
     IFS='|' read -r netns hostname uuid prog <<< "${_e2e_daemon_args[$name]}"
+    local -a extra
+    eval "extra=(${_e2e_daemon_extra[$name]:-})"
     if [ -n "$pid" ]; then
         kill -TERM "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null || true
     fi
     _e2e_daemon_pid[$name]=""
     daemon_start "$name" ${netns:+--netns "$netns"} ${hostname:+--hostname "$hostname"} \
-        ${uuid:+--host-uuid "$uuid"} --daemon "$prog"
+        ${uuid:+--host-uuid "$uuid"} --daemon "$prog" ${extra[@]+"${extra[@]}"} "$@"
 }
 
 vsh() {
@@ -331,6 +361,69 @@ vsh_session_stop() {
     exec {fd}>&-
     wait "${_e2e_session_pid[$name]}" 2>/dev/null
     _e2e_session_fd[$name]=""
+}
+
+# For sysfs_cpu_tree: write FILE_list and FILE in $t, the CPUs of pos[] whose
+# first N ids equal those of $cpu, as a kernel cpulist and as a hex mask (as
+# many CPUs as fit in one shell integer).
+_e2e_sysfs_cpus() {
+    local n=$1 c list="" mask=0
+    for c in $(printf '%s\n' "${!pos[@]}" | sort -n); do
+        if [ "$(echo "${pos[$c]}" | cut -d/ -f1-"$n")" = \
+             "$(echo "${pos[$cpu]}" | cut -d/ -f1-"$n")" ]; then
+            list="$list,$c"
+            mask=$((mask | (1 << c)))
+        fi
+    done
+    # The kernel writes runs as ranges: "0-1", not "0,1".
+    printf '%s\n' "${list#,}" | awk -F, '{
+        out = ""; i = 1
+        while (i <= NF) {
+            j = i
+            while (j < NF && $(j + 1) == $j + 1) j++
+            out = out (out == "" ? "" : ",") (j > i ? $i "-" $j : $i)
+            i = j + 1
+        }
+        print out }' > "$t/$2_list"
+    printf '%x\n' "$mask" > "$t/$2"
+}
+
+sysfs_cpu_tree() {
+    local dir=$1 real=/sys/devices/system/cpu spec cpu ids f rel t
+    shift
+    declare -A pos=()
+    for spec in "$@"; do
+        pos[${spec%%=*}]=${spec#*=}
+    done
+    rm -rf "$dir"
+    mkdir -p "$dir" || return 1
+    # Reading sysfs: a file that cannot be read (write-only, EIO) is left out.
+    while IFS= read -r -d '' f; do
+        rel=${f#"$real"}
+        if [ -L "$f" ]; then
+            cp -P "$f" "$dir$rel"
+        elif [ -d "$f" ]; then
+            mkdir -p "$dir$rel"
+        else
+            cat "$f" > "$dir$rel" 2>/dev/null || rm -f "$dir$rel"
+        fi
+    done < <(find "$real" -mindepth 1 -print0)
+
+    for cpu in "${!pos[@]}"; do
+        t=$dir/cpu$cpu/topology
+        [ -d "$t" ] || { echo "sysfs_cpu_tree: this machine has no CPU $cpu" >&2; return 1; }
+        IFS=/ read -r -a ids <<< "${pos[$cpu]}"
+        echo "${ids[0]}" > "$t/physical_package_id"
+        echo "${ids[1]}" > "$t/die_id"
+        echo "${ids[2]}" > "$t/cluster_id"
+        echo "${ids[3]}" > "$t/core_id"
+        _e2e_sysfs_cpus 1 package_cpus
+        _e2e_sysfs_cpus 1 core_siblings
+        _e2e_sysfs_cpus 2 die_cpus
+        _e2e_sysfs_cpus 3 cluster_cpus
+        _e2e_sysfs_cpus 4 core_cpus
+        _e2e_sysfs_cpus 4 thread_siblings
+    done
 }
 
 netns_pair() {
