@@ -148,6 +148,16 @@ def nova_host_for(uri, events):
     return host
 
 
+def nova_launch(host, xml_path):
+    """Nova's spawn: define the guest, then start it. (Guest, error or None)"""
+    try:
+        guest = host.write_instance_config(read_file(xml_path))
+        guest.launch()
+        return guest, None
+    except libvirt.libvirtError as e:
+        return None, e.get_error_message()
+
+
 def sysfs_cpus():
     """(id, socket, core, siblings) of every online host CPU, from sysfs."""
     base = "/sys/devices/system/cpu"
@@ -242,12 +252,7 @@ def main():
 
     # -- the x86_64 guest on QEMU 10.0: <cacheinfo>, a memory-less node
     x86 = Console(env["KP_X86_LOG"])
-    try:
-        guest = host.write_instance_config(read_file(env["KP_X86_XML"]))
-        guest.launch()
-        started = None
-    except libvirt.libvirtError as e:
-        started = e.get_error_message()
+    guest, started = nova_launch(host, env["KP_X86_XML"])
     if not ok(started is None,
               "Nova's write_instance_config + launch (defineXML, createWithFlags): "
               "<cacheinfo> and a cell with memory='0'", started):
@@ -317,12 +322,7 @@ def main():
     # the host's layout (this machine: 1 socket of 2 cores) in place of the
     # topology Nova wrote
     pinned_console = Console(env["KP_PINNED_LOG"])
-    try:
-        pinned = host.write_instance_config(read_file(env["KP_PINNED_XML"]))
-        pinned.launch()
-        err = None
-    except libvirt.libvirtError as e:
-        err = e.get_error_message()
+    pinned, err = nova_launch(host, env["KP_PINNED_XML"])
     conf = pinned.get_config() if err is None else None
     got = conf and (conf.cpu.sockets, conf.cpu.cores, conf.cpu.threads)
     is_(got, host_layout(sysfs_cpus(), [0, 1]),
