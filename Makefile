@@ -7,13 +7,14 @@
 #   make bench      this build against Debian's stock libvirt, as ratios
 #   make refresh    write the commits in build/libvirt back to patches/
 #   make check-series  build and unit-test every prefix of the series (slow)
+#   make check-sanitize  the unit tests again, built with ASan and UBSan
 #   make install    install into PREFIX (default /usr/local), Python binding included
 
 PREFIX ?= /usr/local
 export PREFIX
 
 .PHONY: all deps assemble build guest check unit syntax-check e2e demo bench \
-	refresh reassemble install clean check-series
+	refresh reassemble install clean check-series check-sanitize
 
 all: build
 
@@ -54,6 +55,9 @@ refresh:
 
 check-series: build
 	@scripts/check-series.sh
+
+check-sanitize: build
+	@scripts/check-sanitize.sh
 
 # Throw the assembled tree away and build it again from patches/.
 reassemble: deps

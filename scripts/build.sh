@@ -7,30 +7,7 @@ set -euo pipefail
 
 PREFIX=${PREFIX:-/usr/local}
 
-# Only the QEMU driver among the hypervisor drivers; the test driver stays,
-# virsh's own tests run against it.
-MESON_OPTIONS=(
-    --prefix="$PREFIX"
-    -Dno_git=true
-    -Ddocs=enabled
-    -Dtests=enabled
-    -Dexpensive_tests=enabled
-    -Ddriver_qemu=enabled
-    -Ddriver_remote=enabled
-    -Ddriver_libvirtd=enabled
-    -Ddriver_test=enabled
-    -Ddriver_bhyve=disabled
-    -Ddriver_ch=disabled
-    -Ddriver_esx=disabled
-    -Ddriver_hyperv=disabled
-    -Ddriver_libxl=disabled
-    -Ddriver_lxc=disabled
-    -Ddriver_openvz=disabled
-    -Ddriver_vbox=disabled
-    -Ddriver_vmware=disabled
-    -Ddriver_vz=disabled
-    -Dinit_script=none
-)
+. "$(dirname "$0")/meson-options.sh"
 
 options_stamp=$MESON_BUILD/kp-meson-options
 if [ ! -f "$MESON_BUILD/build.ninja" ]; then
