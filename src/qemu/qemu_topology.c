@@ -54,6 +54,18 @@ typedef struct {
 } qemuTopologyVcpu;
 
 
+/* The guest topology the pinned host CPUs give, or why they give none. */
+typedef struct _qemuTopologyDerived qemuTopologyDerived;
+struct _qemuTopologyDerived {
+    unsigned int sockets;
+    unsigned int dies;
+    unsigned int clusters;
+    unsigned int cores;
+    unsigned int threads;
+    char *failure;      /* the rule the pinned host CPUs break, or NULL */
+};
+
+
 /* The one host CPU vCPU @i is pinned to, or -1. */
 static int
 qemuTopologyPinnedCPU(const virDomainDef *def,
@@ -68,18 +80,50 @@ qemuTopologyPinnedCPU(const virDomainDef *def,
 }
 
 
+/*
+ * Whether every vCPU up to the maximum is pinned to one host CPU of its
+ * own; with @report, an error names the first vCPU that is not.
+ */
 static bool
-qemuTopologyPinnedOneToOne(const virDomainDef *def)
+qemuTopologyCheckPinning(const virDomainDef *def,
+                         bool report)
 {
     g_autoptr(virBitmap) pinned = virBitmapNew(0);
     size_t i;
 
     for (i = 0; i < virDomainDefGetVcpusMax(def); i++) {
+        virBitmap *cpumask = def->vcpus[i]->cpumask;
         int cpu = qemuTopologyPinnedCPU(def, i);
+        size_t j;
 
-        if (cpu < 0 || virBitmapIsBitSet(pinned, cpu))
+        if (cpu >= 0 && !virBitmapIsBitSet(pinned, cpu)) {
+            virBitmapSetBitExpand(pinned, cpu);
+            continue;
+        }
+
+        if (!report)
             return false;
-        virBitmapSetBitExpand(pinned, cpu);
+
+        if (!cpumask) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("auto_topology='yes' needs every vCPU pinned to one host CPU with <vcpupin>, but vCPU %zu is not pinned"),
+                           i);
+        } else if (cpu < 0) {
+            g_autofree char *cpus = virBitmapFormat(cpumask);
+
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("auto_topology='yes' needs every vCPU pinned to one host CPU, but vCPU %zu is pinned to '%s'"),
+                           i, cpus);
+        } else {
+            for (j = 0; j < i; j++) {
+                if (qemuTopologyPinnedCPU(def, j) == cpu)
+                    break;
+            }
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                           _("auto_topology='yes' needs every vCPU pinned to a host CPU of its own, but vCPUs %zu and %zu are both pinned to host CPU %d"),
+                           j, i, cpu);
+        }
+        return false;
     }
 
     return true;
@@ -96,7 +140,7 @@ qemuTopologyPinnedOneToOne(const virDomainDef *def)
  * host default asks for it and every vCPU is pinned to a host CPU of its
  * own.
  */
-bool
+static bool
 qemuTopologyWanted(const virDomainDef *def,
                    bool hostDefault)
 {
@@ -115,7 +159,7 @@ qemuTopologyWanted(const virDomainDef *def,
         break;
     }
 
-    return hostDefault && qemuTopologyPinnedOneToOne(def);
+    return hostDefault && qemuTopologyCheckPinning(def, false);
 }
 
 
@@ -134,52 +178,10 @@ qemuTopologyWanted(const virDomainDef *def,
 int
 qemuTopologyValidateNewDef(const virDomainDef *def)
 {
-    g_autoptr(virBitmap) pinned = NULL;
-    size_t maxvcpus = virDomainDefGetVcpusMax(def);
-    size_t i;
-
     if (!def->cpu || def->cpu->autoTopology != VIR_TRISTATE_BOOL_YES)
         return 0;
 
-    pinned = virBitmapNew(0);
-
-    for (i = 0; i < maxvcpus; i++) {
-        virDomainVcpuDef *vcpu = def->vcpus[i];
-        int cpu;
-
-        if (!vcpu || !vcpu->cpumask) {
-            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                           _("auto_topology='yes' needs every vCPU pinned to one host CPU with <vcpupin>, but vCPU %zu is not pinned"),
-                           i);
-            return -1;
-        }
-
-        if (virBitmapCountBits(vcpu->cpumask) != 1) {
-            g_autofree char *cpus = virBitmapFormat(vcpu->cpumask);
-
-            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                           _("auto_topology='yes' needs every vCPU pinned to one host CPU, but vCPU %zu is pinned to '%s'"),
-                           i, cpus);
-            return -1;
-        }
-
-        cpu = virBitmapNextSetBit(vcpu->cpumask, -1);
-        if (virBitmapIsBitSet(pinned, cpu)) {
-            size_t j;
-
-            for (j = 0; j < i; j++) {
-                if (virBitmapIsBitSet(def->vcpus[j]->cpumask, cpu))
-                    break;
-            }
-            virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                           _("auto_topology='yes' needs every vCPU pinned to a host CPU of its own, but vCPUs %zu and %zu are both pinned to host CPU %d"),
-                           j, i, cpu);
-            return -1;
-        }
-        virBitmapSetBitExpand(pinned, cpu);
-    }
-
-    return 0;
+    return qemuTopologyCheckPinning(def, true) ? 0 : -1;
 }
 
 
@@ -313,7 +315,7 @@ qemuTopologyCountLevel(const qemuTopologyVcpu *vcpus,
  *
  * Returns 0 (with or without a failure), -1 on error.
  */
-int
+static int
 qemuTopologyDerive(const virDomainDef *def,
                    const virCapsHostNUMA *numa,
                    bool diesSupported,
@@ -497,7 +499,7 @@ qemuTopologyCacheMatches(const virDomainDef *def,
  * the host does not report (the host capabilities list L3 and up), or
  * shared along no guest level, keep QEMU's default.
  */
-void
+static void
 qemuTopologyDeriveCaches(virDomainDef *def,
                          const virCapsHostCache *cache,
                          bool diesSupported,

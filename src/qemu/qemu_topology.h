@@ -18,42 +18,12 @@
 
 #pragma once
 
-#include "capabilities.h"
 #include "domain_conf.h"
-#include "qemu_capabilities.h"
 #include "qemu_conf.h"
 #include "qemu_domain.h"
 
-/* The guest topology the pinned host CPUs give, or why they give none. */
-typedef struct _qemuTopologyDerived qemuTopologyDerived;
-struct _qemuTopologyDerived {
-    unsigned int sockets;
-    unsigned int dies;
-    unsigned int clusters;
-    unsigned int cores;
-    unsigned int threads;
-    char *failure;      /* the rule the pinned host CPUs break, or NULL */
-};
-
 int
 qemuTopologyValidateNewDef(const virDomainDef *def);
-
-bool
-qemuTopologyWanted(const virDomainDef *def,
-                   bool hostDefault);
-
-int
-qemuTopologyDerive(const virDomainDef *def,
-                   const virCapsHostNUMA *numa,
-                   bool diesSupported,
-                   bool clustersSupported,
-                   qemuTopologyDerived *derived);
-
-void
-qemuTopologyDeriveCaches(virDomainDef *def,
-                         const virCapsHostCache *cache,
-                         bool diesSupported,
-                         bool clustersSupported);
 
 int
 qemuTopologyApply(virQEMUDriver *driver,
