@@ -42,25 +42,9 @@ msg "meson test under the sanitizers"
 meson test -C "$SAN_BUILD" --no-rebuild --num-processes "$(nproc)" \
     --no-suite syntax-check --logbase sanitize > "$BUILD_DIR/sanitize-test.log" 2>&1
 
-python3 - "$SAN_BUILD/meson-logs/sanitize.json" <<'PY'
-import json
-import re
-import sys
-
-report = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
-passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    flagged = report.search((r.get("stdout") or "") + (r.get("stderr") or ""))
-    if r["result"] == "SKIP":
-        skipped += 1
-    elif r["result"] in ("OK", "EXPECTEDFAIL") and not flagged:
-        passed += 1
-    else:
-        failed += 1
-        print("failed: %s (%s%s)" % (r["name"], r["result"],
-                                     ", sanitizer report" if flagged else ""))
-print("%d skipped" % skipped)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
-PY
+counts=$(python3 "$TOPDIR/scripts/meson-results.py" --sanitizer \
+    "$SAN_BUILD/meson-logs/sanitize.json") || counts="0 1 0"
+set -- $counts
+echo "$3 skipped"
+echo "$1 passed, $2 failed"
+[ "$2" -eq 0 ]

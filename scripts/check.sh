@@ -19,20 +19,8 @@ export LC_ALL=C.UTF-8
 # count_meson LOGBASE: add up the results meson wrote to its JSON log.
 count_meson() {
     local counts
-    counts=$(python3 - "$MESON_BUILD/meson-logs/$1.json" <<'PY'
-import json, sys
-p = f = s = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL"):
-        p += 1
-    elif r == "SKIP":
-        s += 1
-    else:
-        f += 1
-print(p, f, s)
-PY
-) || counts="0 1 0"
+    counts=$(python3 "$TOPDIR/scripts/meson-results.py" "$MESON_BUILD/meson-logs/$1.json" 2>/dev/null) ||
+        counts="0 1 0"
     set -- $counts
     passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
     echo "$logbase: $1 passed, $2 failed, $3 skipped"
