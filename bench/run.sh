@@ -1,9 +1,16 @@
 #!/bin/bash
-# make bench: every benchmark in bench/, one after the other; each prints one
-# line with the medians of this build and of Debian's stock libvirt 9.0 and
-# their ratio (ours / stock: below 1 is faster).
+# make bench: every benchmark in bench/, one after the other, on Debian's
+# QEMU 7.2 under TCG. Each prints one line per measurement with three sides,
+# run alternately in the same run: this build ("ours"), Debian's stock
+# libvirt 9.0 ("stock"), and the same QMP commands sent straight to QEMU by
+# bench/qmp-raw.py ("raw": the floor, no libvirt), QEMU started with the
+# command line this build's libvirt ran. Per side the median in ms and the
+# range [min-max]; then ours/stock (below 1: this build is faster) and
+# ours/raw (what libvirt adds to QEMU's own time). The guests are paused
+# while timed, except in define-start-destroy.sh.
 #
-#   define-start-destroy.sh   define + start + destroy of the tiny guest
+#   define-start-destroy.sh   define + start + destroy of the tiny guest;
+#                             raw: QEMU start, QMP ready, cont, quit
 #   attach-memory.sh          hot add of 1 GiB into a memory-less node, F4
 #   setvcpus.sh               setvcpus 1 -> N --live (N = 8, 16, 32, 64), F5
 
