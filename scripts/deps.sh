@@ -16,6 +16,10 @@ BUILD_DEPS="meson ninja-build gcc pkg-config make git perl python3 python3-docut
  libapparmor-dev libdevmapper-dev bash-completion augeas-tools flake8"
 RUNTIME_DEPS="locales qemu-system-x86 qemu-system-arm qemu-efi-aarch64 busybox-static iproute2
  cpio gzip xz-utils dpkg-dev ca-certificates python3-libvirt binutils"
+# The resctrl emulator of the e2e tests (tests/e2e/resctrlfs, FUSE), built
+# by tests/e2e/lib/resctrlfs.sh with gcc and pkg-config. Run as root,
+# libfuse mounts and unmounts by itself: no fuse3 (fusermount3) needed.
+RUNTIME_DEPS="$RUNTIME_DEPS libfuse3-dev"
 # The client tests (tests/e2e/clients/): Nova's own code and libvirt's Go
 # binding, as OpenStack and KubeVirt use them.
 CLIENT_DEPS="python3-nova golang-go golang-github-libvirt-libvirt-go-dev"
