@@ -4,17 +4,19 @@
 #                   make the Python binding in build/python
 #   make check      the above, then unit tests, syntax-check and e2e tests
 #   make demo       build, then walk through the features with virsh and real QEMU
-#   make bench      this build against Debian's stock libvirt, as ratios
+#   make bench      this build against Debian's stock libvirt and raw QMP, as ratios
 #   make refresh    write the commits in build/libvirt back to patches/
 #   make check-series  build and unit-test every prefix of the series (slow)
 #   make check-sanitize  the unit tests again, built with ASan and UBSan
+#   make fuzz       fuzz the project's domain XML with libFuzzer (clang) for
+#                   FUZZ_SECONDS (default 300)
 #   make install    install into PREFIX (default /usr/local), Python binding included
 
 PREFIX ?= /usr/local
 export PREFIX
 
 .PHONY: all deps assemble build guest check unit syntax-check e2e demo bench \
-	refresh reassemble install clean check-series check-sanitize
+	refresh reassemble install clean check-series check-sanitize fuzz
 
 all: build
 
@@ -58,6 +60,9 @@ check-series: build
 
 check-sanitize: build
 	@scripts/check-sanitize.sh
+
+fuzz: build
+	@scripts/fuzz.sh
 
 # Throw the assembled tree away and build it again from patches/.
 reassemble: deps
