@@ -30,7 +30,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-REPEATS=${REPEATS:-5}
+REPEATS=${REPEATS:-9}
 COUNTS=${COUNTS:-"8 16 32 64"}
 DOM=kp-bench-vcpus
 
