@@ -14,15 +14,7 @@ PREFIX=${PREFIX:-/usr/local}
 SAN_BUILD=$BUILD_DIR/sanitize
 [ -d "$TREE/.git" ] || die "run 'make' first"
 
-# The same drivers as the main build; the docs are built there already.
-options=()
-for o in "${MESON_OPTIONS[@]}"; do
-    case $o in
-        -Ddocs=*) ;;
-        *) options+=("$o") ;;
-    esac
-done
-options+=(-Ddocs=disabled -Db_sanitize=address,undefined -Db_lundef=false)
+options=("${MESON_OPTIONS_NO_DOCS[@]}" -Db_sanitize=address,undefined -Db_lundef=false)
 
 if [ ! -f "$SAN_BUILD/build.ninja" ]; then
     msg "configuring $SAN_BUILD (ASan, UBSan)"

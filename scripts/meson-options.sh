@@ -27,3 +27,14 @@ MESON_OPTIONS=(
     -Ddriver_vz=disabled
     -Dinit_script=none
 )
+
+# The same drivers without the docs, for the second builds (sanitizers,
+# fuzzing): the main build has the docs already.
+MESON_OPTIONS_NO_DOCS=()
+for o in "${MESON_OPTIONS[@]}"; do
+    case $o in
+        -Ddocs=*) ;;
+        *) MESON_OPTIONS_NO_DOCS+=("$o") ;;
+    esac
+done
+MESON_OPTIONS_NO_DOCS+=(-Ddocs=disabled)

@@ -606,6 +606,19 @@ typedef struct {
 } kpSeedLine;
 
 
+static void
+kpSeedLinesFree(kpSeedLine *lines, size_t nlines)
+{
+    size_t i;
+
+    for (i = 0; i < nlines; i++) {
+        free(lines[i].ids);
+        free(lines[i].vals);
+    }
+    free(lines);
+}
+
+
 static kpSeedLine *
 kpSeedParse(const char *what, char *data, size_t *nlines)
 {
@@ -2295,11 +2308,7 @@ kpSeedSchemata(const char *seed)
         }
     }
 
-    for (i = 0; i < nlines; i++) {
-        free(lines[i].ids);
-        free(lines[i].vals);
-    }
-    free(lines);
+    kpSeedLinesFree(lines, nlines);
     free(data);
     free(path);
 }
@@ -2348,11 +2357,7 @@ kpSeedSize(const char *seed)
             s->bytes_per_bit[d] = bits ? bytes / bits : 0;
         }
     }
-    for (i = 0; i < nlines; i++) {
-        free(lines[i].ids);
-        free(lines[i].vals);
-    }
-    free(lines);
+    kpSeedLinesFree(lines, nlines);
     free(data);
     free(path);
 }
