@@ -39,15 +39,8 @@ fi
 # The drivers of the main build; every object, libvirt's libraries
 # included, with the fuzzer's coverage instrumentation. Those libraries
 # leave the sanitizer symbols to the executable (b_lundef=false).
-options=()
-for o in "${MESON_OPTIONS[@]}"; do
-    case $o in
-        -Ddocs=*) ;;
-        *) options+=("$o") ;;
-    esac
-done
-options+=(-Ddocs=disabled -Db_sanitize=address,undefined -Db_lundef=false
-          -Dc_args=-fsanitize=fuzzer-no-link)
+options=("${MESON_OPTIONS_NO_DOCS[@]}" -Db_sanitize=address,undefined -Db_lundef=false
+         -Dc_args=-fsanitize=fuzzer-no-link)
 
 mkdir -p "$FUZZ_DIR/corpus" "$FUZZ_DIR/artifacts"
 if [ ! -f "$FUZZ_BUILD/build.ninja" ]; then
