@@ -896,6 +896,7 @@ typedef enum {
     QEMU_XML_FUZZ_VALUE_ACCESS,
     QEMU_XML_FUZZ_VALUE_PLACEMENT,
     QEMU_XML_FUZZ_VALUE_ADDRESS,
+    QEMU_XML_FUZZ_VALUE_CACHETUNE_TYPE,
 
     QEMU_XML_FUZZ_VALUE_LAST
 } qemuXMLFuzzValueKind;
@@ -962,6 +963,11 @@ static const char *qemuXMLFuzzAddresses[] = {
     "dimm", "pci", "virtio-mem", "none", "", NULL
 };
 
+static const char *qemuXMLFuzzCachetuneTypes[] = {
+    "both", "code", "data", "priority", "max", "min", "Priority", "prio",
+    "", NULL
+};
+
 static const char **qemuXMLFuzzValues[QEMU_XML_FUZZ_VALUE_LAST] = {
     [QEMU_XML_FUZZ_VALUE_NUMBER] = qemuXMLFuzzNumbers,
     [QEMU_XML_FUZZ_VALUE_UNIT] = qemuXMLFuzzUnits,
@@ -975,6 +981,7 @@ static const char **qemuXMLFuzzValues[QEMU_XML_FUZZ_VALUE_LAST] = {
     [QEMU_XML_FUZZ_VALUE_ACCESS] = qemuXMLFuzzAccess,
     [QEMU_XML_FUZZ_VALUE_PLACEMENT] = qemuXMLFuzzPlacement,
     [QEMU_XML_FUZZ_VALUE_ADDRESS] = qemuXMLFuzzAddresses,
+    [QEMU_XML_FUZZ_VALUE_CACHETUNE_TYPE] = qemuXMLFuzzCachetuneTypes,
 };
 
 
@@ -1001,8 +1008,10 @@ qemuXMLFuzzKind(xmlNodePtr elem,
         return QEMU_XML_FUZZ_VALUE_CACHE;
     if (STREQ(name, "topology"))
         return QEMU_XML_FUZZ_VALUE_SHARING;
-    if (STREQ(name, "cpus") || STREQ(name, "cpuset"))
+    if (STREQ(name, "cpus") || STREQ(name, "cpuset") || STREQ(name, "vcpus"))
         return QEMU_XML_FUZZ_VALUE_CPUSET;
+    if (STREQ(e, "cache") && STREQ(name, "type"))
+        return QEMU_XML_FUZZ_VALUE_CACHETUNE_TYPE;
     if (STREQ(name, "model"))
         return QEMU_XML_FUZZ_VALUE_MODEL;
     if (STREQ(name, "machine"))
@@ -1045,6 +1054,14 @@ qemuXMLFuzzAttrNames(xmlNodePtr elem)
     static const char *address[] = { "type", "slot", "base", NULL };
     static const char *type[] = { "machine", NULL };
     static const char *gic[] = { "version", NULL };
+    static const char *resctrl[] = { "vcpus", NULL };
+    static const char *resctrlCache[] = {
+        "id", "level", "type", "size", "unit", NULL
+    };
+    static const char *resctrlNode[] = {
+        "id", "bandwidth", "min_bandwidth", "hardlimit", "priority", NULL
+    };
+    static const char *resctrlMonitor[] = { "level", "vcpus", NULL };
     const char *e = (const char *) elem->name;
     const char *parent = elem->parent && elem->parent->type == XML_ELEMENT_NODE ?
                          (const char *) elem->parent->name : "";
@@ -1069,6 +1086,15 @@ qemuXMLFuzzAttrNames(xmlNodePtr elem)
         return type;
     if (STREQ(e, "gic"))
         return gic;
+    if (STREQ(e, "cachetune") || STREQ(e, "memorytune"))
+        return resctrl;
+    if (STREQ(e, "cache") && STREQ(parent, "cachetune"))
+        return resctrlCache;
+    if (STREQ(e, "node") && STREQ(parent, "memorytune"))
+        return resctrlNode;
+    if (STREQ(e, "monitor") &&
+        (STREQ(parent, "cachetune") || STREQ(parent, "memorytune")))
+        return resctrlMonitor;
     if (STREQ(e, "memory") || STREQ(e, "currentMemory") ||
         ((STREQ(parent, "target") || STREQ(parent, "source")) &&
          STRNEQ(e, "node") && STRNEQ(e, "nodemask") && STRNEQ(e, "path")))
@@ -1613,10 +1639,13 @@ const qemuXMLFuzzSeed qemuXMLFuzzSeeds[] = {
     { "vcpu-hotplug-aarch64-clusters", "aarch64", "8.2.0_kunpeng", NULL },
     { "vcpu-hotplug-aarch64-numa-split", "aarch64", "8.2.0_kunpeng", NULL },
     { "vcpu-hotplug-aarch64-gicv2", "aarch64", "latest", NULL },
+    /* MPAM partitions */
+    { "cputune-mpam", "aarch64", "8.2.0_kunpeng", NULL },
     /* the examples */
     { "examples/xml/kunpeng/kunpeng920-auto-topology", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/kunpeng920-cacheinfo", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/kunpeng920-clusters", "aarch64", "8.2.0_kunpeng", NULL },
+    { "examples/xml/kunpeng/kunpeng920-mpam", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/vcpu-hotplug", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/zero-memory-numa", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/zero-memory-numa", "aarch64", "8.2.0_kunpeng", qemuXMLFuzzDimm },

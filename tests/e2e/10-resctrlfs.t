@@ -19,10 +19,8 @@
 #    default group; mkdir is EPERM outside the root and mon_groups; the
 #    monitoring files are there when the host monitors; mkdir gives ENOSPC
 #    once the partition ids run out.
-# A daemon started after the mount sees the emulator. What libvirt 9.0
-# makes of each shape (host capabilities, a paused KVM guest with
-# <cachetune>/<memorytune>) is reported with diag: parsing the openEuler
-# lines is what F3 has to fix.
+# A daemon started after the mount sees the emulator. What libvirt makes
+# of each shape is 11-mpam.t.
 
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/guest.sh"
@@ -39,103 +37,6 @@ R=$RESCTRLFS_MNT
 
 resctrlfs_build >/dev/null 2>"$E2E_TMP/build.log"
 ok $? "the emulator builds" || bail_out "cannot build the emulator: $(cat "$E2E_TMP/build.log")"
-
-# kp_write FILE TEXT: write TEXT (printf %b) into FILE in one write(2),
-# which is one command for resctrl (bash's own printf writes line by line);
-# sets KP_ERR to OK or to the errno name of the failure
-kp_write() {
-    local err
-    err=$( { /usr/bin/printf '%b' "$2" > "$1"; } 2>&1 )
-    case $err in
-        "") KP_ERR=OK ;;
-        *"Invalid argument"*) KP_ERR=EINVAL ;;
-        *"No such process"*) KP_ERR=ESRCH ;;
-        *"No space left on device"*) KP_ERR=ENOSPC ;;
-        *"Operation not permitted"*) KP_ERR=EPERM ;;
-        *"No such file or directory"*) KP_ERR=ENOENT ;;
-        *) KP_ERR=$err ;;
-    esac
-}
-
-# kp_mkdir DIR: as kp_write, for mkdir; its status is mkdir's
-kp_mkdir() {
-    local err
-    KP_ERR=OK
-    err=$(mkdir "$1" 2>&1) && return 0
-    case $err in
-        *"No space left on device"*) KP_ERR=ENOSPC ;;
-        *"Operation not permitted"*) KP_ERR=EPERM ;;
-        *"No such file or directory"*) KP_ERR=ENOENT ;;
-        *"Invalid argument"*) KP_ERR=EINVAL ;;
-        *) KP_ERR=$err ;;
-    esac
-    return 1
-}
-
-# What the seed says (the expected values all come from it)
-seed_names() { sed -n 's/^ *\([^:]*\):.*/\1/p' "$1/schemata"; }
-seed_line() { grep -E "^ *$2:" "$1/schemata"; }
-seed_ids() { seed_line "$1" "$2" | sed 's/^[^:]*://' | tr ';' '\n' | cut -d= -f1; }
-seed_value() { seed_line "$1" "$2" | sed 's/^[^:]*://' | tr ';' '\n' | sed -n "s/^$3=//p"; }
-seed_info() {
-    local dir=$2
-    [ -d "$1/info/$dir" ] || dir=$(printf '%s' "$2" | sed 's/^\(L[0-9]*\).*/\1/')
-    cat "$1/info/$dir/$3" 2>/dev/null
-}
-seed_num_closids() {
-    local f n min=
-    for f in "$1"/info/*/num_closids; do
-        case $f in */*_MON/*) continue ;; esac
-        n=$(cat "$f")
-        [ -n "$min" ] && [ "$min" -le "$n" ] || min=$n
-    done
-    echo "$min"
-}
-# the upper bound of an extension line: info/<R>/features, else the
-# defaults the emulator documents
-seed_ext_max() {
-    local seed=$1 name=$2 res feature def
-    case $name in
-        MB*) res=MB ;;
-        *) res=${name%???} ;;
-    esac
-    case $name in
-        MBPRI) feature=mbPrio def=7 ;;
-        MBHDL) feature=mbHdl def=1 ;;
-        MBMIN) feature=mbMin def=100 ;;
-        *PRI) feature=caPrio def=3 ;;
-        *MAX) feature=caMax def=100 ;;
-        *MIN) feature=caMin def=100 ;;
-    esac
-    seed_info "$seed" "$res" features | sed -n "s/^$feature@//p" | grep . || echo "$def"
-}
-
-# mask_half HEXMASK low|high: the low or the high half of the bits of a
-# cache bitmask (cbm_mask: contiguous from bit 0)
-mask_half() {
-    local m=$((16#$1)) bits=0 n
-    for ((n = m; n; n >>= 1)); do bits=$((bits + (n & 1))); done
-    if [ "$2" = low ]; then
-        printf '%x' $((m & ((1 << (bits / 2)) - 1)))
-    else
-        printf '%x' $((m & ~((1 << (bits / 2)) - 1)))
-    fi
-}
-
-# replace_dom TEXT NAME ID VALUE: TEXT (a schemata) with domain ID of line
-# NAME set to VALUE
-replace_dom() {
-    printf '%s\n' "$1" | awk -v n="$2" -v id="$3" -v v="$4" '{
-        split($0, a, ":"); name = a[1]; sub(/^ */, "", name)
-        if (name != n) { print; next }
-        head = a[1]; rest = substr($0, length(a[1]) + 2)
-        k = split(rest, d, ";"); out = ""
-        for (i = 1; i <= k; i++) {
-            split(d[i], p, "=")
-            out = out (i > 1 ? ";" : "") (p[1] == id ? id "=" v : d[i])
-        }
-        print head ":" out }'
-}
 
 # the names of the groups whose tasks file lists TID
 groups_with() {
@@ -321,71 +222,8 @@ check_shape() {
     rmdir $R/g1
 }
 
-# What libvirt 9.0 says about the shape: host capabilities, then a paused
-# KVM guest with a cachetune and a memorytune, on the embedded driver (a
-# diag only: this is what F3 changes)
-libvirt_diag() {
-    local shape=$1 seed=$RESCTRLFS_HOSTS/$1 caps gran out g vcpus bm
-    embed_setup "embed-$shape"
-    caps=$(vsh "embed-$shape" capabilities 2>&1)
-    if printf '%s\n' "$caps" | grep -q '<capabilities>'; then
-        diag "$shape: libvirt 9.0 host capabilities, resctrl parts:" \
-            "$(printf '%s\n' "$caps" | sed -n '/<cache>/,/<\/cache>/p;/<memory_bandwidth>/,/<\/memory_bandwidth>/p')"
-    else
-        diag "$shape: libvirt 9.0 host capabilities fail: $caps"
-        return
-    fi
-    # the first L3 control: "GRANULARITY UNIT TYPE"
-    gran=$(printf '%s\n' "$caps" |
-           sed -n "/level='3'/,/<\/bank>/s/.*<control granularity='\([0-9]*\)' unit='\([A-Za-z]*\)' type='\([a-z]*\)'.*/\1 \2 \3/p" |
-           head -n1)
-    if [ -z "$gran" ]; then
-        diag "$shape: no L3 cache control in the capabilities: no <cachetune> to try"
-        return
-    fi
-    # Room for the guest: the default group keeps the low half of each
-    # L3 domain (libvirt allocates from what no group uses)
-    bm=$(seed_names "$seed" | grep -E '^L3(CODE|DATA)?$' | head -n1)
-    out=
-    for g in $(seed_ids "$seed" "$bm"); do
-        out="$out${out:+;}$g=$(mask_half "$(seed_info "$seed" "$bm" cbm_mask)" low)"
-    done
-    kp_write $R/schemata "$bm:$out\n"
-    [ "$KP_ERR" = OK ] || diag "$shape: cannot shrink the default group's $bm: $(cat $R/info/last_cmd_status)"
-    cat > "$E2E_TMP/rd-$shape.xml" <<EOF
-<domain type='kvm'>
-  <name>kp-resctrl</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <cputune>
-    <cachetune vcpus='0-1'><cache id='0' level='3' type='${gran##* }' size='${gran%% *}' unit='$(echo "$gran" | cut -d' ' -f2)'/></cachetune>
-    <memorytune vcpus='0-1'><node id='0' bandwidth='50'/></memorytune>
-  </cputune>
-  <devices><controller type='usb' model='none'/><memballoon model='none'/></devices>
-</domain>
-EOF
-    vsh_session_start "embed-$shape"
-    out=$(vsh_session "embed-$shape" create "$E2E_TMP/rd-$shape.xml" --paused)
-    if [ $? != 0 ]; then
-        diag "$shape: libvirt 9.0 cannot start a paused KVM guest with <cachetune> and <memorytune>:" "$out"
-    else
-        vcpus=$(vsh_session "embed-$shape" qemu-monitor-command kp-resctrl --hmp info cpus |
-                sed -n 's/.*thread_id=\([0-9]*\).*/\1/p' | sort -n | tr '\n' ' ')
-        for g in "$R"/qemu-*; do
-            [ -d "$g" ] || continue
-            diag "$shape: libvirt 9.0 started the guest; group ${g##*/}:" "$(cat "$g/schemata")" \
-                "tasks: $(sort -n "$g/tasks" | tr '\n' ' ') (vCPU threads: $vcpus)"
-        done
-        vsh_session "embed-$shape" destroy kp-resctrl >/dev/null
-        diag "$shape: after destroy: $(ls -d "$R"/qemu-* 2>/dev/null | wc -l) qemu-* group(s) left"
-    fi
-    vsh_session_stop "embed-$shape"
-}
-
 for shape in $SHAPES; do
     check_shape "$shape"
-    libvirt_diag "$shape"
     if [ "$shape" = upstream-mpam ]; then
         # A daemon started now has the emulator in its mount namespace
         daemon_start host

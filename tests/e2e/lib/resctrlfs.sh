@@ -160,3 +160,116 @@ resctrlfs_umount() {
     RESCTRLFS_SEED=
     return 0
 }
+
+# Helpers for tests of the emulator and of what libvirt writes to it
+
+# kp_write FILE TEXT: write TEXT (printf %b) into FILE in one write(2),
+# which is one command for resctrl (bash's own printf writes line by line);
+# sets KP_ERR to OK or to the errno name of the failure
+kp_write() {
+    local err
+    err=$( { /usr/bin/printf '%b' "$2" > "$1"; } 2>&1 )
+    case $err in
+        "") KP_ERR=OK ;;
+        *"Invalid argument"*) KP_ERR=EINVAL ;;
+        *"No such process"*) KP_ERR=ESRCH ;;
+        *"No space left on device"*) KP_ERR=ENOSPC ;;
+        *"Operation not permitted"*) KP_ERR=EPERM ;;
+        *"No such file or directory"*) KP_ERR=ENOENT ;;
+        *) KP_ERR=$err ;;
+    esac
+}
+
+# kp_mkdir DIR: as kp_write, for mkdir; its status is mkdir's
+kp_mkdir() {
+    local err
+    KP_ERR=OK
+    err=$(mkdir "$1" 2>&1) && return 0
+    case $err in
+        *"No space left on device"*) KP_ERR=ENOSPC ;;
+        *"Operation not permitted"*) KP_ERR=EPERM ;;
+        *"No such file or directory"*) KP_ERR=ENOENT ;;
+        *"Invalid argument"*) KP_ERR=EINVAL ;;
+        *) KP_ERR=$err ;;
+    esac
+    return 1
+}
+
+# What the seed says (the expected values all come from it)
+seed_names() { sed -n 's/^ *\([^:]*\):.*/\1/p' "$1/schemata"; }
+seed_line() { grep -E "^ *$2:" "$1/schemata"; }
+seed_ids() { seed_line "$1" "$2" | sed 's/^[^:]*://' | tr ';' '\n' | cut -d= -f1; }
+seed_value() { seed_line "$1" "$2" | sed 's/^[^:]*://' | tr ';' '\n' | sed -n "s/^$3=//p"; }
+seed_info() {
+    local dir=$2
+    [ -d "$1/info/$dir" ] || dir=$(printf '%s' "$2" | sed 's/^\(L[0-9]*\).*/\1/')
+    cat "$1/info/$dir/$3" 2>/dev/null
+}
+seed_num_closids() {
+    local f n min=
+    for f in "$1"/info/*/num_closids; do
+        case $f in */*_MON/*) continue ;; esac
+        n=$(cat "$f")
+        [ -n "$min" ] && [ "$min" -le "$n" ] || min=$n
+    done
+    echo "$min"
+}
+# the upper bound of an extension line: info/<R>/features, else the
+# defaults the emulator documents
+seed_ext_max() {
+    local seed=$1 name=$2 res feature def
+    case $name in
+        MB*) res=MB ;;
+        *) res=${name%???} ;;
+    esac
+    case $name in
+        MBPRI) feature=mbPrio def=7 ;;
+        MBHDL) feature=mbHdl def=1 ;;
+        MBMIN) feature=mbMin def=100 ;;
+        *PRI) feature=caPrio def=3 ;;
+        *MAX) feature=caMax def=100 ;;
+        *MIN) feature=caMin def=100 ;;
+    esac
+    seed_info "$seed" "$res" features | sed -n "s/^$feature@//p" | grep . || echo "$def"
+}
+
+# mask_half HEXMASK low|high: the low or the high half of the bits of a
+# cache bitmask (cbm_mask: contiguous from bit 0)
+mask_half() {
+    local m=$((16#$1)) bits=0 n
+    for ((n = m; n; n >>= 1)); do bits=$((bits + (n & 1))); done
+    if [ "$2" = low ]; then
+        printf '%x' $((m & ((1 << (bits / 2)) - 1)))
+    else
+        printf '%x' $((m & ~((1 << (bits / 2)) - 1)))
+    fi
+}
+
+# replace_dom TEXT NAME ID VALUE: TEXT (a schemata) with domain ID of line
+# NAME set to VALUE
+replace_dom() {
+    printf '%s\n' "$1" | awk -v n="$2" -v id="$3" -v v="$4" '{
+        split($0, a, ":"); name = a[1]; sub(/^ */, "", name)
+        if (name != n) { print; next }
+        head = a[1]; rest = substr($0, length(a[1]) + 2)
+        k = split(rest, d, ";"); out = ""
+        for (i = 1; i <= k; i++) {
+            split(d[i], p, "=")
+            out = out (i > 1 ? ";" : "") (p[1] == id ? id "=" v : d[i])
+        }
+        print head ":" out }'
+}
+
+# shrink_default SEED: give libvirt room to allocate cache: the default
+# group of the mounted emulator keeps the low half of each bitmap line
+shrink_default() {
+    local seed=$1 bm g out
+    for bm in $(seed_names "$seed" | grep -E '^L[0-9](CODE|DATA)?$'); do
+        out=
+        for g in $(seed_ids "$seed" "$bm"); do
+            out="$out${out:+;}$g=$(mask_half "$(seed_info "$seed" "$bm" cbm_mask)" low)"
+        done
+        kp_write "$RESCTRLFS_MNT/schemata" "$bm:$out\n"
+        [ "$KP_ERR" = OK ] || diag "cannot shrink the default group's $bm: $(cat "$RESCTRLFS_MNT/info/last_cmd_status")"
+    done
+}
