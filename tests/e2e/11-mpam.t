@@ -27,7 +27,7 @@
 
 resctrlfs_unshare "$0" "$@"
 
-plan 67
+plan 69
 e2e_init
 R=$RESCTRLFS_MNT
 
@@ -259,6 +259,17 @@ is "$(value "$g" MB 0) $(value "$g" L3 0)" "50 $(first_free_granule "$seed" L3)"
 is "$(sort -n "$g/tasks" | tr '\n' ' ')" "$(vcpu_tids embed-up kp-up)" "$shape: the group's tasks are the vCPU threads"
 vsh_session embed-up destroy kp-up >/dev/null
 is "$(groups | wc -l)" 0 "$shape: destroy removes the group"
+# L2, which MPAM partitions and upstream libvirt could not allocate
+read -r l2size l2unit <<< "$(printf '%s\n' "$caps" |
+    sed -n "/level='2'/,/<\/bank>/s/.*<control granularity='\([0-9]*\)' unit='\([A-Za-z]*\)'.*/\1 \2/p" | head -n1)"
+domain_xml "$E2E_TMP/l2.xml" kp-l2 "
+    <cachetune vcpus='0-1'><cache id='1' level='2' type='both' size='$l2size' unit='$l2unit'/></cachetune>"
+out=$(vsh_session embed-up create "$E2E_TMP/l2.xml" --paused)
+ok $? "$shape: a guest with an L2 partition starts" || diag "$out"
+g=$(groups)
+is "$(value "$g" L2 1) $(value "$g" L2 0)" "$(first_free_granule "$seed" L2) $(value $R L2 0)" \
+    "$shape: L2 of cache 1 is one granule above the default group's bits, cache 0 the default group's"
+vsh_session embed-up destroy kp-l2 >/dev/null
 start_refused embed-up kp-pri "
     <cachetune vcpus='0-1'><cache id='0' level='3' type='priority' size='1'/></cachetune>" \
     "$shape: a cache priority" "needs the resctrl schemata line 'L3PRI'"
