@@ -98,6 +98,18 @@ start_refused() {
     is "$(groups | wc -l)" 0 "$4: no group left behind"
 }
 
+# shape_begin SHAPE EMBED: mount the emulator with SHAPE, give libvirt room
+# in its L3 and L2, set up the embedded driver EMBED and read its host
+# capabilities into $caps
+shape_begin() {
+    shape=$1
+    seed=$RESCTRLFS_HOSTS/$1
+    resctrlfs_mount "$1" || bail_out "cannot mount the emulator with $1"
+    shrink_default "$seed"
+    embed_setup "$2"
+    caps=$(vsh "$2" capabilities 2>&1)
+}
+
 # domcapabilities: resctrl partitions need resctrl and a KVM domain
 resctrl_feature() {
     vsh "$1" domcapabilities --virttype "$2" --arch x86_64 2>/dev/null |
@@ -111,12 +123,7 @@ else
 fi
 
 # --- openEuler Kunpeng: every control, sparse L3 ids, MB per NUMA node ---
-shape=openeuler-kunpeng
-seed=$RESCTRLFS_HOSTS/$shape
-resctrlfs_mount $shape || bail_out "cannot mount the emulator"
-shrink_default "$seed"
-embed_setup embed-oe
-caps=$(vsh embed-oe capabilities 2>&1)
+shape_begin openeuler-kunpeng embed-oe
 like "$caps" "<priority min='0' max='3'/>" "$shape: capabilities list the cache priority and its range"
 like "$caps" "<min_bandwidth min='0' max='100'/>" "$shape: capabilities list the bandwidth minimum"
 is "$(printf '%s\n' "$caps" | sed -n '/<memory_bandwidth>/,/<\/memory_bandwidth>/s/.*<node id=.\([0-9]*\).*/\1/p' | tr '\n' ' ')" \
@@ -238,12 +245,7 @@ vsh host undefine kp-daemon >/dev/null
 daemon_stop host
 
 # --- upstream Linux MPAM: L2, L3, MB only ---
-shape=upstream-mpam
-seed=$RESCTRLFS_HOSTS/$shape
-resctrlfs_mount $shape || bail_out "cannot mount the emulator"
-shrink_default "$seed"
-embed_setup embed-up
-caps=$(vsh embed-up capabilities 2>&1)
+shape_begin upstream-mpam embed-up
 is "$(printf '%s\n' "$caps" | grep -c "<priority\|<min_bandwidth\|<hardlimit")" 0 "$shape: capabilities list no MPAM extension controls"
 like "$caps" "<bank id='0' level='2'" "$shape: capabilities list the L2 banks resctrl partitions"
 read -r gsize gunit <<< "$(l3_granule "$caps")"
@@ -279,12 +281,7 @@ start_refused embed-up kp-min "
 vsh_session_stop embed-up
 
 # --- openEuler with CDP: per code and data ---
-shape=openeuler-kunpeng-cdp
-seed=$RESCTRLFS_HOSTS/$shape
-resctrlfs_mount $shape || bail_out "cannot mount the emulator"
-shrink_default "$seed"
-embed_setup embed-cdp
-caps=$(vsh embed-cdp capabilities 2>&1)
+shape_begin openeuler-kunpeng-cdp embed-cdp
 like "$caps" "type='code' maxAllocs='16'>" "$shape: capabilities list the code partitions with their controls"
 read -r gsize gunit <<< "$(l3_granule "$caps")"
 vsh_session_start embed-cdp
@@ -304,12 +301,7 @@ start_refused embed-cdp kp-cdppri "
 vsh_session_stop embed-cdp
 
 # --- openEuler without MBMIN, 4 partition ids ---
-shape=mpam-missing-control
-seed=$RESCTRLFS_HOSTS/$shape
-resctrlfs_mount $shape || bail_out "cannot mount the emulator"
-shrink_default "$seed"
-embed_setup embed-mc
-caps=$(vsh embed-mc capabilities 2>&1)
+shape_begin mpam-missing-control embed-mc
 is "$(printf '%s\n' "$caps" | grep -c '<min_bandwidth')" 0 "$shape: capabilities do not list a bandwidth minimum"
 like "$caps" "<hardlimit min='0' max='1'/>" "$shape: capabilities list the hard limit"
 vsh_session_start embed-mc

@@ -19,6 +19,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 . "$(dirname "$0")/../lib/libvirt.sh"
+. "$(dirname "$0")/python_client.sh"
 
 CLIENTS_DIR=$(cd "$(dirname "$0")" && pwd)
 NOVA_CHECKS=29
@@ -61,14 +62,7 @@ KP_DAEMON_URI=$E2E_URI_host KP_EMBED_URI=$E2E_URI_embed \
     KP_PINNED_XML=$E2E_TMP/pinned.xml KP_PINNED_LOG=$E2E_TMP/pinned.log \
     KP_KUNPENG_CAPS=$E2E_TOPDIR/build/libvirt/tests/vircaps2xmldata/vircaps-aarch64-kunpeng-clusters.xml \
     LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/embed.log" \
-    "$E2E_RUN" /usr/bin/python3 "$CLIENTS_DIR/nova_client.py" 2>"$E2E_TMP/nova.err" |
-    tee "$E2E_TMP/nova.tap"
-count=$(grep -c -E '^(not )?ok - ' "$E2E_TMP/nova.tap")
-_tap_n=$count
-if [ "$count" != "$NOVA_CHECKS" ]; then
-    diag "nova_client.py ran $count of $NOVA_CHECKS checks:" "$(tail -n 20 "$E2E_TMP/nova.err")"
-    bail_out "the Nova client test stopped early"
-fi
+    python_client_run "$CLIENTS_DIR/nova_client.py" "$NOVA_CHECKS"
 
 # The binding with the project's names (scripts/build-python-binding.sh).
 if [ ! -f "$BINDING/libvirt.py" ]; then

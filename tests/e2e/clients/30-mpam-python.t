@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../lib/guest.sh"
 . "$(dirname "$0")/../lib/libvirt.sh"
 . "$(dirname "$0")/../lib/resctrlfs.sh"
+. "$(dirname "$0")/python_client.sh"
 
 resctrlfs_unshare "$0" "$@"
 
@@ -32,11 +33,4 @@ granule=$(vsh host capabilities |
           head -n1 | awk '{ m = 1; if ($2 == "KiB") m = 1024; else if ($2 == "MiB") m = 1048576; print $1 * m }')
 
 KP_DAEMON_URI=$E2E_URI_host KP_RESCTRL=$RESCTRLFS_MNT KP_L3_SIZE=$granule \
-    "$E2E_RUN" /usr/bin/python3 "$CLIENTS_DIR/mpam_client.py" 2>"$E2E_TMP/client.err" |
-    tee "$E2E_TMP/client.tap"
-count=$(grep -c -E '^(not )?ok - ' "$E2E_TMP/client.tap")
-_tap_n=$count
-if [ "$count" != "$CLIENT_CHECKS" ]; then
-    diag "mpam_client.py ran $count of $CLIENT_CHECKS checks:" "$(tail -n 20 "$E2E_TMP/client.err")"
-    bail_out "the MPAM client test stopped early"
-fi
+    python_client_run "$CLIENTS_DIR/mpam_client.py" "$CLIENT_CHECKS"

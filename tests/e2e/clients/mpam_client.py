@@ -19,25 +19,9 @@ warnings.filterwarnings("ignore")
 import libvirt  # noqa: E402
 from nova.virt.libvirt import config as vconfig  # noqa: E402
 
+from kp_tap import done, is_, ok  # noqa: E402
+
 PLAN = 13
-_n = 0
-
-
-def ok(cond, desc, *diag):
-    global _n
-    _n += 1
-    print("%s - %s" % ("ok" if cond else "not ok", desc), flush=True)
-    if not cond:
-        for d in diag:
-            for line in str(d).splitlines():
-                print("# " + line, flush=True)
-    return cond
-
-
-def is_(got, want, desc, *diag):
-    return ok(got == want, desc, "got:  %r" % (got,), "want: %r" % (want,), *diag)
-
-
 def groups(root):
     return sorted(os.path.join(root, d) for d in os.listdir(root)
                   if d.startswith("qemu-"))
@@ -161,7 +145,7 @@ def main():
         time.sleep(0.1)
     is_(groups(resctrl), [], "destroy removes the group")
     dom.undefine()
-    return 0
+    return done(PLAN)
 
 
 if __name__ == "__main__":

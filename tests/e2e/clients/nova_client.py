@@ -38,38 +38,14 @@ from nova.virt import event as virtevent  # noqa: E402
 from nova.virt.libvirt import config as vconfig  # noqa: E402
 from nova.virt.libvirt import host as nova_host  # noqa: E402
 
+from kp_tap import bail_out, done, is_, ok  # noqa: E402
+
 PLAN = 29
 # Debian's binding does not name the project's flag; a binding made from
 # this build's API description does (scripts/build-python-binding.sh).
 UNALIGNED = getattr(libvirt, "VIR_DOMAIN_VCPU_HOTPLUG_UNALIGNED", 1 << 5)
 UNALIGNED_HOW = ("by name" if hasattr(libvirt, "VIR_DOMAIN_VCPU_HOTPLUG_UNALIGNED")
                  else "by value, 1 << 5")
-
-_n = 0
-_failed = 0
-
-
-def ok(cond, desc, *diag):
-    global _n, _failed
-    _n += 1
-    # No numbers: the .t that runs this numbers the points in its own plan.
-    print("%s - %s" % ("ok" if cond else "not ok", desc), flush=True)
-    if not cond:
-        _failed += 1
-        for d in diag:
-            for line in str(d).splitlines():
-                print("# " + line, flush=True)
-    return cond
-
-
-def is_(got, want, desc, *diag):
-    return ok(got == want, desc, "got:  %r" % (got,), "want: %r" % (want,), *diag)
-
-
-def bail_out(reason):
-    print("Bail out! " + reason, flush=True)
-    sys.exit(255)
-
 
 def read_file(path):
     with open(path, "rb") as f:
@@ -371,9 +347,7 @@ def main():
        "destroy: STOPPED reaches Nova's handler and the embedded driver has no domain left",
        "events: %r" % arm_events.seen)
 
-    if _n != PLAN:
-        print("# ran %d checks, planned %d" % (_n, PLAN), flush=True)
-    return 1 if _failed or _n != PLAN else 0
+    return done(PLAN)
 
 
 if __name__ == "__main__":
