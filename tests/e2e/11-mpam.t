@@ -81,11 +81,22 @@ first_free_granule() {
     printf '%x\n' $((1 << n))
 }
 
-# the granule of the first L3 control: "SIZE UNIT"
-l3_granule() {
+# granule CAPS LEVEL: the granule of the first control of a LEVEL bank in
+# the host capabilities CAPS: "SIZE UNIT"
+granule() {
     printf '%s\n' "$1" |
-        sed -n "/level='3'/,/<\/bank>/s/.*<control granularity='\([0-9]*\)' unit='\([A-Za-z]*\)'.*/\1 \2/p" |
+        sed -n "/level='$2'/,/<\/bank>/s/.*<control granularity='\([0-9]*\)' unit='\([A-Za-z]*\)'.*/\1 \2/p" |
         head -n1
+}
+
+# start_paused EMBED NAME CPUTUNE WHAT: start the domain paused (a test
+# point), and set $g to the group it got
+start_paused() {
+    local out
+    domain_xml "$E2E_TMP/$2.xml" "$2" "$3"
+    out=$(vsh_session "$1" create "$E2E_TMP/$2.xml" --paused)
+    ok $? "$shape: $4 starts" || diag "$out"
+    g=$(groups)
 }
 
 # start_refused EMBED NAME CPUTUNE WHAT PATTERN: starting the domain fails
@@ -128,7 +139,7 @@ like "$caps" "<priority min='0' max='3'/>" "$shape: capabilities list the cache 
 like "$caps" "<min_bandwidth min='0' max='100'/>" "$shape: capabilities list the bandwidth minimum"
 is "$(printf '%s\n' "$caps" | sed -n '/<memory_bandwidth>/,/<\/memory_bandwidth>/s/.*<node id=.\([0-9]*\).*/\1/p' | tr '\n' ' ')" \
     "0 " "$shape: the memory bandwidth domain is NUMA node 0 (the machine's only node with MB line domains 0, 1)"
-read -r gsize gunit <<< "$(l3_granule "$caps")"
+read -r gsize gunit <<< "$(granule "$caps" 3)"
 ok "$([ -n "$gsize" ] && echo 0 || echo 1)" "$shape: capabilities give the L3 granule ($gsize $gunit)"
 is "$(resctrl_feature embed-oe kvm) $(resctrl_feature embed-oe qemu)" "yes no" \
     "$shape: domcapabilities: resctrl supported for KVM domains, not for TCG ones"
@@ -248,27 +259,22 @@ daemon_stop host
 shape_begin upstream-mpam embed-up
 is "$(printf '%s\n' "$caps" | grep -c "<priority\|<min_bandwidth\|<hardlimit")" 0 "$shape: capabilities list no MPAM extension controls"
 like "$caps" "<bank id='0' level='2'" "$shape: capabilities list the L2 banks resctrl partitions"
-read -r gsize gunit <<< "$(l3_granule "$caps")"
+read -r gsize gunit <<< "$(granule "$caps" 3)"
 vsh_session_start embed-up
-domain_xml "$E2E_TMP/up.xml" kp-up "
+start_paused embed-up kp-up "
     <cachetune vcpus='0-1'><cache id='0' level='3' type='both' size='$gsize' unit='$gunit'/></cachetune>
-    <memorytune vcpus='0-1'><node id='0' bandwidth='50'/></memorytune>"
-out=$(vsh_session embed-up create "$E2E_TMP/up.xml" --paused)
-ok $? "$shape: a guest with L3 and MB starts" || diag "$out"
-g=$(groups)
+    <memorytune vcpus='0-1'><node id='0' bandwidth='50'/></memorytune>" \
+    "a guest with L3 and MB"
 is "$(value "$g" MB 0) $(value "$g" L3 0)" "50 $(first_free_granule "$seed" L3)" \
     "$shape: MB and L3 are what the XML asks for"
 is "$(sort -n "$g/tasks" | tr '\n' ' ')" "$(vcpu_tids embed-up kp-up)" "$shape: the group's tasks are the vCPU threads"
 vsh_session embed-up destroy kp-up >/dev/null
 is "$(groups | wc -l)" 0 "$shape: destroy removes the group"
 # L2, which MPAM partitions and upstream libvirt could not allocate
-read -r l2size l2unit <<< "$(printf '%s\n' "$caps" |
-    sed -n "/level='2'/,/<\/bank>/s/.*<control granularity='\([0-9]*\)' unit='\([A-Za-z]*\)'.*/\1 \2/p" | head -n1)"
-domain_xml "$E2E_TMP/l2.xml" kp-l2 "
-    <cachetune vcpus='0-1'><cache id='1' level='2' type='both' size='$l2size' unit='$l2unit'/></cachetune>"
-out=$(vsh_session embed-up create "$E2E_TMP/l2.xml" --paused)
-ok $? "$shape: a guest with an L2 partition starts" || diag "$out"
-g=$(groups)
+read -r l2size l2unit <<< "$(granule "$caps" 2)"
+start_paused embed-up kp-l2 "
+    <cachetune vcpus='0-1'><cache id='1' level='2' type='both' size='$l2size' unit='$l2unit'/></cachetune>" \
+    "a guest with an L2 partition"
 is "$(value "$g" L2 1) $(value "$g" L2 0)" "$(first_free_granule "$seed" L2) $(value $R L2 0)" \
     "$shape: L2 of cache 1 is one granule above the default group's bits, cache 0 the default group's"
 vsh_session embed-up destroy kp-l2 >/dev/null
@@ -283,14 +289,12 @@ vsh_session_stop embed-up
 # --- openEuler with CDP: per code and data ---
 shape_begin openeuler-kunpeng-cdp embed-cdp
 like "$caps" "type='code' maxAllocs='16'>" "$shape: capabilities list the code partitions with their controls"
-read -r gsize gunit <<< "$(l3_granule "$caps")"
+read -r gsize gunit <<< "$(granule "$caps" 3)"
 vsh_session_start embed-cdp
-domain_xml "$E2E_TMP/cdp.xml" kp-cdp "
+start_paused embed-cdp kp-cdp "
     <cachetune vcpus='0-1'><cache id='1' level='3' type='code' size='$gsize' unit='$gunit'/></cachetune>
-    <memorytune vcpus='0-1'><node id='0' hardlimit='1'/></memorytune>"
-out=$(vsh_session embed-cdp create "$E2E_TMP/cdp.xml" --paused)
-ok $? "$shape: a guest with a code partition and a bandwidth hard limit starts" || diag "$out"
-g=$(groups)
+    <memorytune vcpus='0-1'><node id='0' hardlimit='1'/></memorytune>" \
+    "a guest with a code partition and a bandwidth hard limit"
 is "$(value "$g" MBHDL 0) $(value "$g" L3DATA 1)" "1 $(value $R L3DATA 1)" \
     "$shape: MBHDL is what the XML asks for, L3DATA (not set) the default group's"
 vsh_session embed-cdp destroy kp-cdp >/dev/null
