@@ -39,7 +39,7 @@ run_meson() {
 run_e2e() {
     msg "e2e tests (prove)"
     local out
-    out=$("$TOPDIR/tests/e2e/run-e2e" 2>&1 | tee "$BUILD_DIR/e2e.log" | grep -E '^e2e-summary:|^not ok|^#|\.t \.\.|^Result:')
+    out=$("$TOPDIR/tests/e2e/run-e2e" 2>&1 | tee "$BUILD_DIR/e2e.log" | grep -E '^e2e-summary:|^e2e-failure:|^not ok|^#|\.t \.\.|^Result:')
     printf '%s\n' "$out" | grep -v '^e2e-summary:'
     local summary
     summary=$(printf '%s\n' "$out" | sed -n 's/^e2e-summary: //p')

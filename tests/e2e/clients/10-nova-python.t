@@ -45,11 +45,14 @@ GUEST_VCPUS=4 GUEST_MEMORY_MIB=256 \
 # auto_topology = 1: the host default that gives Nova's dedicated-CPU guests
 # the host's layout (F1b)
 # As Nova writes a hw:cpu_policy=dedicated guest: each vCPU pinned to a host
-# CPU of its own, and a topology of Nova's (no auto_topology attribute).
+# CPU of its own (the first two this test may run on), and a topology of
+# Nova's (no auto_topology attribute).
+read -r pin0 pin1 < <(/usr/bin/python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2])')
+[ -n "$pin1" ] || bail_out "the pinned guest needs 2 host CPUs to run on"
 GUEST_VCPUS=2 GUEST_MEMORY_MIB=128 GUEST_CPU_MODEL=Nehalem \
     GUEST_TOPOLOGY="sockets='2' cores='1' threads='1'" \
     guest_domain_xml x86_64 kp-nova-pinned "$(guest_kernel x86_64)" "$E2E_TMP/initrd-x86" \
-    "$E2E_TMP/pinned.log" "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='1'/></cputune>" \
+    "$E2E_TMP/pinned.log" "<cputune><vcpupin vcpu='0' cpuset='$pin0'/><vcpupin vcpu='1' cpuset='$pin1'/></cputune>" \
     > "$E2E_TMP/pinned.xml"
 
 daemon_start host --qemu-conf "auto_topology = 1" ||
@@ -59,7 +62,7 @@ embed_setup embed
 KP_DAEMON_URI=$E2E_URI_host KP_EMBED_URI=$E2E_URI_embed \
     KP_X86_XML=$E2E_TMP/x86.xml KP_X86_LOG=$E2E_TMP/x86.log \
     KP_ARM_XML=$E2E_TMP/arm.xml KP_ARM_LOG=$E2E_TMP/arm.log KP_QEMU10=$qemu10 \
-    KP_PINNED_XML=$E2E_TMP/pinned.xml KP_PINNED_LOG=$E2E_TMP/pinned.log \
+    KP_PINNED_XML=$E2E_TMP/pinned.xml KP_PINNED_CPUS="$pin0 $pin1" KP_PINNED_LOG=$E2E_TMP/pinned.log \
     KP_KUNPENG_CAPS=$E2E_TOPDIR/build/libvirt/tests/vircaps2xmldata/vircaps-aarch64-kunpeng-clusters.xml \
     LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/embed.log" \
     python_client_run "$CLIENTS_DIR/nova_client.py" "$NOVA_CHECKS"

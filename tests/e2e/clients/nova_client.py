@@ -14,9 +14,10 @@
 #                                   <cacheinfo>, cell 1 with memory='0'
 #   KP_ARM_XML, KP_ARM_LOG          aarch64 guest for QEMU 7.2: clusters='2'
 #   KP_PINNED_XML, KP_PINNED_LOG    x86_64 guest as Nova writes a dedicated-CPU
-#                                   flavor: vCPUs pinned 1:1 to host CPUs 0
-#                                   and 1, Nova's own topology sockets='2'
-#                                   (the daemon runs with auto_topology = 1)
+#                                   flavor: vCPUs pinned 1:1 to the host CPUs
+#                                   KP_PINNED_CPUS (two), Nova's own topology
+#                                   sockets='2' (the daemon runs with
+#                                   auto_topology = 1)
 #   KP_QEMU10                       QEMU 10.0's x86_64 binary
 #   KP_KUNPENG_CAPS                 host capabilities of a Kunpeng host
 #                                   (vircaps2xmltest's output for its fake
@@ -301,9 +302,11 @@ def main():
     pinned, err = nova_launch(host, env["KP_PINNED_XML"])
     conf = pinned.get_config() if err is None else None
     got = conf and (conf.cpu.sockets, conf.cpu.cores, conf.cpu.threads)
-    is_(got, host_layout(sysfs_cpus(), [0, 1]),
+    pins = [int(c) for c in env["KP_PINNED_CPUS"].split()]
+    is_(got, host_layout(sysfs_cpus(), pins),
         "a guest pinned 1:1 as for hw:cpu_policy=dedicated, with Nova's sockets=2: "
-        "Nova reads the layout of host CPUs 0 and 1 (sockets, cores, threads)", err or "")
+        "Nova reads the layout of host CPUs %d and %d (sockets, cores, threads)" % tuple(pins),
+        err or "")
     line = pinned_console.wait(r"^KP-REPORT ", 90)
     packages = {e.split(":")[1].split("/")[0] for e in (field(line, "topo") or "").split(",") if e}
     is_((field(line, "cpus_online"), len(packages)), ("0-1", got and got[0]),
