@@ -1,0 +1,85 @@
+# F7's baseline of the host CPUs of a Kunpeng fleet, as OpenStack Nova
+# reaches it: through Debian's python3-libvirt (baselineCPU, and
+# baselineHypervisorCPU as Nova 26's Host.get_hypervisor_cpu_baseline
+# calls it, for an emulator, arch, machine and virt type), and the result
+# read with Nova's own LibvirtConfigCPU. Against a private virtqemud; run
+# by 40-cpu-baseline-python.t, which also runs virsh on the same inputs.
+# It prints TAP test lines (PLAN of them, unnumbered). Input, from the
+# environment:
+#   KP_DAEMON_URI    the private virtqemud
+#   KP_CPU_DIR       a directory with, per fleet F (KP_FLEETS): F.xml, the
+#                    host CPUs one after the other, F.virsh and F.hvirsh,
+#                    what virsh cpu-baseline and hypervisor-cpu-baseline
+#                    printed for it
+#   KP_FLEETS        the fleets, separated by spaces
+#   KP_MIXED         host CPUs of two vendors (one after the other)
+
+import os
+import re
+import sys
+import warnings
+
+warnings.filterwarnings("ignore")
+import libvirt  # noqa: E402
+from nova.virt.libvirt import config as vconfig  # noqa: E402
+
+from kp_tap import done, is_, ok  # noqa: E402
+
+PLAN = 13
+EMULATOR = "/usr/bin/qemu-system-aarch64"
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read()
+
+
+def host_cpus(path):
+    """The <cpu> elements of a file, as Nova passes them (a list of XML)"""
+    return re.findall(r"<cpu>.*?</cpu>", read_file(path), re.S)
+
+
+def nova_cpu(xml):
+    """(model, vendor, {feature: policy}) as Nova's LibvirtConfigCPU reads it"""
+    cpu = vconfig.LibvirtConfigGuestCPU()
+    cpu.parse_str(xml)
+    return cpu.model, cpu.vendor, {f.name: f.policy for f in cpu.features}
+
+
+def main():
+    env = os.environ
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
+    conn = libvirt.open(env["KP_DAEMON_URI"])
+    cpu_dir = env["KP_CPU_DIR"]
+
+    for fleet in env["KP_FLEETS"].split():
+        cpus = host_cpus(os.path.join(cpu_dir, fleet + ".xml"))
+        got = conn.baselineCPU(cpus, 0)
+        is_(got.strip(), read_file(os.path.join(cpu_dir, fleet + ".virsh")).strip(),
+            "baselineCPU of %s (%d host CPUs) is what virsh cpu-baseline prints" %
+            (fleet, len(cpus)))
+        hv = conn.baselineHypervisorCPU(EMULATOR, "aarch64", "virt", "qemu", cpus, 0)
+        is_(hv.strip(), read_file(os.path.join(cpu_dir, fleet + ".hvirsh")).strip(),
+            "baselineHypervisorCPU of %s for %s is what virsh hypervisor-cpu-baseline prints" %
+            (fleet, EMULATOR))
+        model, vendor, features = nova_cpu(hv)
+        disabled = sorted(n for n, p in features.items() if p == "disable")
+        required = sorted(n for n, p in features.items() if p == "require")
+        ok(model and model.startswith("Kunpeng-") and vendor == "HiSilicon",
+           "Nova's LibvirtConfigGuestCPU reads %s: model %s, %d features required, %d disabled" %
+           (fleet, model, len(required), len(disabled)), hv)
+
+    try:
+        conn.baselineCPU(host_cpus(env["KP_MIXED"]), 0)
+        err = "accepted"
+    except libvirt.libvirtError as e:
+        err = e.get_error_message()
+    is_(err, "operation failed: CPU vendors differ: HiSilicon (CPU 0) and ARM (CPU 1); "
+             "a baseline needs CPUs of one vendor",
+        "host CPUs of two vendors are refused, naming both")
+
+    return done(PLAN)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
