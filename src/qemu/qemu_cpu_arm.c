@@ -19,6 +19,7 @@
 #include <config.h>
 
 #include "qemu_cpu_arm.h"
+#include "cpu/cpu.h"
 #include "cpu/cpu_arm.h"
 #include "virerror.h"
 
@@ -53,9 +54,57 @@ qemuCPUSysregsNeeded(const virDomainDef *def)
 
 
 static char *
-qemuCPUSysregPropName(const virCPUarmIDField *field)
+qemuCPUSysregPropName(const char *reg,
+                      const char *field)
 {
-    return g_strdup_printf("SYSREG_%s_%s", field->reg, field->name);
+    return g_strdup_printf("SYSREG_%s_%s", reg, field);
+}
+
+
+/**
+ * qemuCPUSysregFieldValue:
+ * @reg: an ID register
+ * @field: a field of it
+ * @value: filled with the field's value
+ * @opaque: the virQEMUCaps of the QEMU binary
+ *
+ * A virCPUarmIDFieldValueFunc: the value QEMU's KVM host CPU model reports
+ * for the field.
+ *
+ * Returns whether QEMU reports the field.
+ */
+bool
+qemuCPUSysregFieldValue(const char *reg,
+                        const char *field,
+                        unsigned int *value,
+                        void *opaque)
+{
+    virQEMUCaps *qemuCaps = opaque;
+    g_autofree char *prop = qemuCPUSysregPropName(reg, field);
+    long long number;
+
+    if (!virQEMUCapsGetHostCPUNumberProp(qemuCaps, VIR_DOMAIN_VIRT_KVM,
+                                         prop, &number))
+        return false;
+
+    *value = number;
+    return true;
+}
+
+
+/**
+ * qemuCPUSysregsAvailable:
+ * @qemuCaps: QEMU capabilities
+ *
+ * Returns whether QEMU's KVM host CPU model has the ID register properties
+ * (it reports ID_AA64PFR0_EL1.FP, a field of every Armv8 CPU).
+ */
+bool
+qemuCPUSysregsAvailable(virQEMUCaps *qemuCaps)
+{
+    unsigned int value;
+
+    return qemuCPUSysregFieldValue("ID_AA64PFR0_EL1", "FP", &value, qemuCaps);
 }
 
 
@@ -75,11 +124,9 @@ qemuCPUSysregsHostMissing(virQEMUCaps *qemuCaps,
         bool present = false;
 
         for (; i < non && STREQ(on[i].feature, feature); i++) {
-            g_autofree char *prop = qemuCPUSysregPropName(&on[i]);
-            long long value;
+            unsigned int value;
 
-            if (!virQEMUCapsGetHostCPUNumberProp(qemuCaps, VIR_DOMAIN_VIRT_KVM,
-                                                 prop, &value))
+            if (!qemuCPUSysregFieldValue(on[i].reg, on[i].name, &value, qemuCaps))
                 continue;
 
             known = true;
@@ -138,11 +185,10 @@ qemuCPUSysregsGetProps(const virDomainDef *def,
     }
 
     for (i = 0; i < noff; i++) {
-        g_autofree char *prop = qemuCPUSysregPropName(&off[i]);
-        long long value;
+        g_autofree char *prop = qemuCPUSysregPropName(off[i].reg, off[i].name);
+        unsigned int value;
 
-        if (!virQEMUCapsGetHostCPUNumberProp(qemuCaps, VIR_DOMAIN_VIRT_KVM,
-                                             prop, &value)) {
+        if (!qemuCPUSysregFieldValue(off[i].reg, off[i].name, &value, qemuCaps)) {
             virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
                            _("QEMU cannot turn off CPU feature %s of a %s guest CPU: its host CPU model has no property %s"),
                            off[i].feature, def->cpu->model, prop);
@@ -165,6 +211,25 @@ qemuCPUSysregsGetProps(const virDomainDef *def,
     virCPUarmIDFieldListFree(off, noff);
     virCPUarmIDFieldListFree(on, non);
     return ret;
+}
+
+
+/**
+ * qemuCPUSysregsValidate:
+ * @def: domain definition with qemuCPUSysregsNeeded() true
+ * @qemuCaps: QEMU capabilities
+ *
+ * Checks before start what qemuCPUSysregsGetProps() checks.
+ *
+ * Returns 0 if QEMU can run @def's CPU, -1 with an error otherwise.
+ */
+int
+qemuCPUSysregsValidate(const virDomainDef *def,
+                       virQEMUCaps *qemuCaps)
+{
+    g_auto(GStrv) props = NULL;
+
+    return qemuCPUSysregsGetProps(def, qemuCaps, &props);
 }
 
 
@@ -196,3 +261,97 @@ qemuBuildCpuSysregsArgStr(const virDomainDef *def,
     return 0;
 }
 
+
+
+/* A guest of a CPU model with features in the CPU map: the destination
+ * host must have the model's generation or a later one, and every feature */
+static int
+qemuCPUArmCheckMigrationModel(const virDomainDef *def,
+                              virCPUDef *dstHost)
+{
+    if (!virCPUarmModelHasFeatures(def->cpu->model) || !dstHost)
+        return 0;
+
+    if (virCPUCompare(VIR_ARCH_AARCH64, dstHost, def->cpu, true) ==
+        VIR_CPU_COMPARE_ERROR) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("cannot migrate domain '%s' to this host: %s; restart the guest with the minimum-feature CPU model of both hosts (virsh hypervisor-cpu-baseline) to migrate it"),
+                       def->name, virGetLastErrorMessage());
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* A guest with the host's CPU sees the source host's model: it can move
+ * only to a host of the same model with every feature the source has */
+static int
+qemuCPUArmCheckMigrationHost(const virDomainDef *def,
+                             virCPUDef *dstHost,
+                             virCPUDef *srcHost)
+{
+    if (!dstHost || !srcHost ||
+        (!virCPUarmModelHasFeatures(srcHost->model) &&
+         !virCPUarmModelHasFeatures(dstHost->model)))
+        return 0;
+
+    if (STRNEQ_NULLABLE(srcHost->vendor, dstHost->vendor) ||
+        STRNEQ_NULLABLE(srcHost->model, dstHost->model)) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("cannot migrate domain '%s' with CPU mode '%s' from a %s host to a %s host: restart the guest with the minimum-feature CPU model of both hosts (virsh hypervisor-cpu-baseline) to migrate it"),
+                       def->name, virCPUModeTypeToString(def->cpu->mode),
+                       NULLSTR(srcHost->model), NULLSTR(dstHost->model));
+        return -1;
+    }
+
+    if (virCPUCompare(VIR_ARCH_AARCH64, dstHost, srcHost, true) ==
+        VIR_CPU_COMPARE_ERROR) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       _("cannot migrate domain '%s' with CPU mode '%s' to this host: %s; restart the guest with the minimum-feature CPU model of both hosts (virsh hypervisor-cpu-baseline) to migrate it"),
+                       def->name, virCPUModeTypeToString(def->cpu->mode),
+                       virGetLastErrorMessage());
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/**
+ * qemuCPUArmCheckMigration:
+ * @def: definition of an incoming aarch64 domain
+ * @dstHost: this host's CPU, or NULL if it is not known
+ * @srcHost: the source's host CPU (from the migration cookie), or NULL
+ *
+ * Checks, before anything is started, that the guest CPU of @def can run
+ * here: its model against this host (old to new works, new to old does not
+ * when the guest uses what only the newer model has), or for the host's
+ * CPU, that both hosts are the same model. Hosts and models without
+ * features in the CPU map are left to QEMU, as before.
+ *
+ * Returns 0 if the guest may come, -1 with an error otherwise.
+ */
+int
+qemuCPUArmCheckMigration(const virDomainDef *def,
+                         virCPUDef *dstHost,
+                         virCPUDef *srcHost)
+{
+    if (def->os.arch != VIR_ARCH_AARCH64 || !def->cpu)
+        return 0;
+
+    switch ((virCPUMode) def->cpu->mode) {
+    case VIR_CPU_MODE_CUSTOM:
+        return qemuCPUArmCheckMigrationModel(def, dstHost);
+
+    case VIR_CPU_MODE_HOST_PASSTHROUGH:
+    case VIR_CPU_MODE_MAXIMUM:
+        return qemuCPUArmCheckMigrationHost(def, dstHost, srcHost);
+
+    case VIR_CPU_MODE_HOST_MODEL:
+    case VIR_CPU_MODE_LAST:
+        break;
+    }
+
+    return 0;
+}

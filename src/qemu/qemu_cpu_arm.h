@@ -23,6 +23,15 @@
 #include "virbuffer.h"
 
 bool
+qemuCPUSysregFieldValue(const char *reg,
+                        const char *field,
+                        unsigned int *value,
+                        void *opaque);
+
+bool
+qemuCPUSysregsAvailable(virQEMUCaps *qemuCaps);
+
+bool
 qemuCPUSysregsNeeded(const virDomainDef *def);
 
 int
@@ -31,6 +40,15 @@ qemuCPUSysregsGetProps(const virDomainDef *def,
                        char ***props);
 
 int
+qemuCPUSysregsValidate(const virDomainDef *def,
+                       virQEMUCaps *qemuCaps);
+
+int
 qemuBuildCpuSysregsArgStr(const virDomainDef *def,
                           virQEMUCaps *qemuCaps,
                           virBuffer *buf);
+
+int
+qemuCPUArmCheckMigration(const virDomainDef *def,
+                         virCPUDef *dstHost,
+                         virCPUDef *srcHost);
