@@ -35,6 +35,7 @@
 #include "virfilewrapper.h"
 #include "virstring.h"
 #include "configmake.h"
+#include "qemu/qemu_cpu_arm.h"
 #include "qemu/qemu_domain.h"
 #include "qemu/qemu_process.h"
 #include "qemu/qemu_topology.h"
@@ -287,11 +288,15 @@ qemuXMLFuzzDefCaps(const virDomainDef *def)
 
 
 /*
- * virDomainDefCheckABIStability, but for a known bug of upstream libvirt
- * 9.0: a guest CPU with nothing to format (an empty <cpu/> where the QEMU
- * driver sets no default CPU model, as for KVM on Arm) stays in the
- * definition and is lost in its XML, which the check reports as a CPU
- * mismatch. The rest of the definitions is compared then.
+ * virDomainDefCheckABIStability, but for two known bugs of upstream
+ * libvirt 9.0, where the definition keeps what its XML loses and the
+ * check reports a CPU mismatch; the rest is compared then:
+ *
+ * - a guest CPU with nothing to format (an empty <cpu/> where the QEMU
+ *   driver sets no default CPU model, as for KVM on Arm);
+ * - the model (and vendor) of a host-passthrough or maximum CPU, given in
+ *   the XML or set as the default (qemu64 on x86), which only custom and
+ *   host-model CPUs format.
  */
 static bool
 qemuXMLFuzzABIStable(virDomainDef *def,
@@ -299,16 +304,29 @@ qemuXMLFuzzABIStable(virDomainDef *def,
 {
     g_autofree char *cpu = NULL;
     virCPUDef *empty = NULL;
+    char *model = NULL;
+    char *vendor = NULL;
     bool ret;
 
     if (def->cpu && !copy->cpu &&
         !(cpu = virCPUDefFormat(def->cpu, def->numa)))
         empty = g_steal_pointer(&def->cpu);
 
+    if (def->cpu && copy->cpu && !copy->cpu->model &&
+        (def->cpu->mode == VIR_CPU_MODE_HOST_PASSTHROUGH ||
+         def->cpu->mode == VIR_CPU_MODE_MAXIMUM)) {
+        model = g_steal_pointer(&def->cpu->model);
+        vendor = g_steal_pointer(&def->cpu->vendor);
+    }
+
     ret = virDomainDefCheckABIStability(def, copy, driver.xmlopt);
 
     if (empty)
         def->cpu = empty;
+    if (model)
+        def->cpu->model = model;
+    if (vendor)
+        def->cpu->vendor = vendor;
 
     return ret;
 }
@@ -466,6 +484,24 @@ qemuXMLFuzzStart(virDomainDef **def,
             goto cleanup;
         }
         changed = true;
+    }
+
+    /* an aarch64 KVM CPU of a Kunpeng model runs as the host CPU with ID
+     * register fields lowered (qemuProcessUpdateGuestCPU) */
+    if (qemuCPUSysregsNeeded(vm->def)) {
+        virResetLastError();
+        if (qemuCPUSysregsValidate(vm->def, qemuCaps) < 0) {
+            g_autofree char *refusal = NULL;
+
+            if (qemuXMLFuzzRefused(stats, &refusal,
+                                   "the start is refused") == QEMU_XML_FUZZ_FAILED) {
+                *report = g_steal_pointer(&refusal);
+                goto cleanup;
+            }
+            stats->startRefused++;
+            ret = 0;
+            goto cleanup;
+        }
     }
 
     if (changed &&
@@ -869,6 +905,9 @@ static const char *qemuXMLFuzzDomainElements[] = {
     "./devices/memory/target/*", "./devices/memory/source/*",
     "./devices/memory/address",
     "./os/loader", "./features/acpi",
+    "./cpu/model", "./cpu/feature", "./cpu/migration",
+    "./cpu/migration/target", "./cpu/migration/pmu",
+    "./cpu/migration/pmu/deny",
     /* their attributes only */
     "./os/type", "./features/gic",
 };
@@ -897,6 +936,11 @@ typedef enum {
     QEMU_XML_FUZZ_VALUE_PLACEMENT,
     QEMU_XML_FUZZ_VALUE_ADDRESS,
     QEMU_XML_FUZZ_VALUE_CACHETUNE_TYPE,
+    QEMU_XML_FUZZ_VALUE_HEX,
+    QEMU_XML_FUZZ_VALUE_CPU_MODE,
+    QEMU_XML_FUZZ_VALUE_CPU_MODEL,
+    QEMU_XML_FUZZ_VALUE_CPU_FEATURE,
+    QEMU_XML_FUZZ_VALUE_CPU_POLICY,
 
     QEMU_XML_FUZZ_VALUE_LAST
 } qemuXMLFuzzValueKind;
@@ -968,6 +1012,34 @@ static const char *qemuXMLFuzzCachetuneTypes[] = {
     "", NULL
 };
 
+/* MIDR_EL1 and REVIDR_EL1 values, PMU event numbers */
+static const char *qemuXMLFuzzHex[] = {
+    "0x481fd010", "0x482fd020", "0x483fd030", "0x4810d010", "481fd010",
+    "0x0", "0", "0x11", "0xffff", "0x10000", "0xffffffff", "0x100000000",
+    "0xffffffffffffffff", "0x10000000000000000", "0x", "-0x1", "0xg",
+    "0X11", "", NULL
+};
+
+static const char *qemuXMLFuzzCpuModes[] = {
+    "custom", "host-model", "host-passthrough", "maximum", "Custom", "",
+    NULL
+};
+
+static const char *qemuXMLFuzzCpuModels[] = {
+    "Kunpeng-920", "Kunpeng-920-V1", "Kunpeng-920-V2", "Kunpeng-950-V1",
+    "cortex-a57", "host", "max", "Kunpeng-999", "kunpeng-920", "", NULL
+};
+
+static const char *qemuXMLFuzzCpuFeatures[] = {
+    "sve", "sha3", "aes", "pmull", "fp", "fphp", "asimd", "paca", "bti",
+    "evtstrm", "sve128", "sha512", "ls64", "nosuchfeature", "", NULL
+};
+
+static const char *qemuXMLFuzzCpuPolicies[] = {
+    "require", "disable", "force", "forbid", "optional", "Disable", "",
+    NULL
+};
+
 static const char **qemuXMLFuzzValues[QEMU_XML_FUZZ_VALUE_LAST] = {
     [QEMU_XML_FUZZ_VALUE_NUMBER] = qemuXMLFuzzNumbers,
     [QEMU_XML_FUZZ_VALUE_UNIT] = qemuXMLFuzzUnits,
@@ -982,6 +1054,11 @@ static const char **qemuXMLFuzzValues[QEMU_XML_FUZZ_VALUE_LAST] = {
     [QEMU_XML_FUZZ_VALUE_PLACEMENT] = qemuXMLFuzzPlacement,
     [QEMU_XML_FUZZ_VALUE_ADDRESS] = qemuXMLFuzzAddresses,
     [QEMU_XML_FUZZ_VALUE_CACHETUNE_TYPE] = qemuXMLFuzzCachetuneTypes,
+    [QEMU_XML_FUZZ_VALUE_HEX] = qemuXMLFuzzHex,
+    [QEMU_XML_FUZZ_VALUE_CPU_MODE] = qemuXMLFuzzCpuModes,
+    [QEMU_XML_FUZZ_VALUE_CPU_MODEL] = qemuXMLFuzzCpuModels,
+    [QEMU_XML_FUZZ_VALUE_CPU_FEATURE] = qemuXMLFuzzCpuFeatures,
+    [QEMU_XML_FUZZ_VALUE_CPU_POLICY] = qemuXMLFuzzCpuPolicies,
 };
 
 
@@ -996,8 +1073,19 @@ qemuXMLFuzzKind(xmlNodePtr elem,
     if (!name) {
         if (STREQ(e, "nodemask"))
             return QEMU_XML_FUZZ_VALUE_CPUSET;
+        if (STREQ(e, "model"))
+            return QEMU_XML_FUZZ_VALUE_CPU_MODEL;
         return QEMU_XML_FUZZ_VALUE_NUMBER;
     }
+
+    if (STREQ(name, "midr") || STREQ(name, "revidr") || STREQ(name, "event"))
+        return QEMU_XML_FUZZ_VALUE_HEX;
+    if (STREQ(e, "cpu") && STREQ(name, "mode"))
+        return QEMU_XML_FUZZ_VALUE_CPU_MODE;
+    if (STREQ(e, "feature") && STREQ(name, "name"))
+        return QEMU_XML_FUZZ_VALUE_CPU_FEATURE;
+    if (STREQ(e, "feature") && STREQ(name, "policy"))
+        return QEMU_XML_FUZZ_VALUE_CPU_POLICY;
 
     if (STREQ(name, "unit"))
         return QEMU_XML_FUZZ_VALUE_UNIT;
@@ -1062,6 +1150,11 @@ qemuXMLFuzzAttrNames(xmlNodePtr elem)
         "id", "bandwidth", "min_bandwidth", "hardlimit", "priority", NULL
     };
     static const char *resctrlMonitor[] = { "level", "vcpus", NULL };
+    static const char *cpu[] = { "mode", "check", NULL };
+    static const char *cpuFeature[] = { "policy", "name", NULL };
+    static const char *migrationTarget[] = { "midr", "revidr", NULL };
+    static const char *migrationPmu[] = { "counters", NULL };
+    static const char *migrationDeny[] = { "event", NULL };
     const char *e = (const char *) elem->name;
     const char *parent = elem->parent && elem->parent->type == XML_ELEMENT_NODE ?
                          (const char *) elem->parent->name : "";
@@ -1070,6 +1163,16 @@ qemuXMLFuzzAttrNames(xmlNodePtr elem)
         return topology;
     if (STREQ(e, "cacheinfo"))
         return cacheinfo;
+    if (STREQ(e, "cpu") && STREQ(parent, "domain"))
+        return cpu;
+    if (STREQ(e, "feature") && STREQ(parent, "cpu"))
+        return cpuFeature;
+    if (STREQ(e, "target") && STREQ(parent, "migration"))
+        return migrationTarget;
+    if (STREQ(e, "pmu") && STREQ(parent, "migration"))
+        return migrationPmu;
+    if (STREQ(e, "deny"))
+        return migrationDeny;
     if (STREQ(e, "cell"))
         return cell;
     if (STREQ(e, "vcpu"))
@@ -1115,6 +1218,9 @@ qemuXMLFuzzTextMutated(xmlNodePtr elem)
     if (STREQ(parent, "domain"))
         return STREQ(e, "vcpu") || STREQ(e, "memory") ||
                STREQ(e, "currentMemory") || STREQ(e, "maxMemory");
+
+    if (STREQ(parent, "cpu"))
+        return STREQ(e, "model");
 
     return (STREQ(parent, "target") || STREQ(parent, "source")) &&
            STRNEQ(e, "path");
@@ -1641,10 +1747,15 @@ const qemuXMLFuzzSeed qemuXMLFuzzSeeds[] = {
     { "vcpu-hotplug-aarch64-gicv2", "aarch64", "latest", NULL },
     /* MPAM partitions */
     { "cputune-mpam", "aarch64", "8.2.0_kunpeng", NULL },
+    /* Kunpeng CPU models, the CPU's migration settings */
+    { "aarch64-cpu-kunpeng-920", "aarch64", "8.2.0_kunpeng", NULL },
+    { "aarch64-cpu-kunpeng-920-v1-disable", "aarch64", "8.2.0_kunpeng", NULL },
+    { "aarch64-cpu-kunpeng-migration", "aarch64", "8.2.0_kunpeng", NULL },
     /* the examples */
     { "examples/xml/kunpeng/kunpeng920-auto-topology", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/kunpeng920-cacheinfo", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/kunpeng920-clusters", "aarch64", "8.2.0_kunpeng", NULL },
+    { "examples/xml/kunpeng/kunpeng920-cpu-model", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/kunpeng920-mpam", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/vcpu-hotplug", "aarch64", "8.2.0_kunpeng", NULL },
     { "examples/xml/kunpeng/zero-memory-numa", "aarch64", "8.2.0_kunpeng", NULL },
