@@ -4,12 +4,13 @@
 # build and test run per patch). Uses a second checkout of build/libvirt,
 # build/series-libvirt, at the same depth so the overlay symlinks resolve.
 #
-#   scripts/check-series.sh [FIRST-PATCH-NUMBER]
+#   scripts/check-series.sh [FIRST-PATCH-NUMBER [LAST-PATCH-NUMBER]]
 
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 first=${1:-1}
+last=${2:-0}
 wt=$BUILD_DIR/series-libvirt
 [ -d "$TREE/.git" ] || die "run 'make' first"
 
@@ -45,6 +46,7 @@ n=0 bad=0
 for c in $(git -C "$TREE" rev-list --reverse overlay..HEAD); do
     n=$((n + 1))
     [ "$n" -ge "$first" ] || continue
+    [ "$last" -eq 0 ] || [ "$n" -le "$last" ] || break
     subject=$(git -C "$TREE" log -1 --format=%s "$c")
     git -C "$wt" reset -q --hard
     git -C "$wt" checkout -q --detach "$c" || die "cannot check out $c"
@@ -58,5 +60,6 @@ for c in $(git -C "$TREE" rev-list --reverse overlay..HEAD); do
         echo "not ok $n - $subject (log: $log)"
     fi
 done
+[ "$last" -eq 0 ] || [ "$n" -le "$last" ] || n=$last
 echo "$((n - first + 1 - bad)) passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -5,15 +5,17 @@
 # virtqemud: the same result as virsh cpu-baseline and virsh
 # hypervisor-cpu-baseline on the same host CPUs (those cputest reads from
 # fake /proc/cpuinfo files of each generation), read by Nova's parser; and
-# the refusal of two vendors (see cpu_client.py). There is no aarch64 host
-# here, so compare, which needs the host's own CPU, is not run.
+# the refusal of two vendors; and that the guest <cpu> Nova's own code
+# writes for cpu_mode = custom is the one qemuxml2argvtest turns into
+# -cpu host,SYSREG_... (see cpu_client.py). There is no aarch64 host here,
+# so compare, which needs the host's own CPU, is not run.
 
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/libvirt.sh"
 . "$(dirname "$0")/python_client.sh"
 
 CLIENTS_DIR=$(cd "$(dirname "$0")" && pwd)
-CLIENT_CHECKS=13
+CLIENT_CHECKS=14
 plan "$CLIENT_CHECKS"
 e2e_init
 
@@ -42,4 +44,5 @@ for f in $fleets; do
 done
 
 KP_DAEMON_URI=$E2E_URI_host KP_CPU_DIR=$E2E_TMP KP_FLEETS=$fleets KP_MIXED=$E2E_TMP/mixed.xml \
+    KP_NOVA_GUEST=$E2E_TOPDIR/build/libvirt/tests/qemuxml2argvdata/aarch64-cpu-kunpeng-nova.xml \
     python_client_run "$CLIENTS_DIR/cpu_client.py" "$CLIENT_CHECKS"

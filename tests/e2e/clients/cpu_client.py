@@ -13,6 +13,9 @@
 #                    printed for it
 #   KP_FLEETS        the fleets, separated by spaces
 #   KP_MIXED         host CPUs of two vendors (one after the other)
+#   KP_NOVA_GUEST    qemuxml2argvtest's input for the <cpu> Nova writes for
+#                    cpu_mode = custom, cpu_models = Kunpeng-920-V1,
+#                    cpu_model_extra_flags = -sve
 
 import os
 import re
@@ -22,10 +25,11 @@ import warnings
 warnings.filterwarnings("ignore")
 import libvirt  # noqa: E402
 from nova.virt.libvirt import config as vconfig  # noqa: E402
+from nova.virt.libvirt import driver as nova_driver  # noqa: E402
 
 from kp_tap import done, is_, ok  # noqa: E402
 
-PLAN = 13
+PLAN = 14
 EMULATOR = "/usr/bin/qemu-system-aarch64"
 
 
@@ -44,6 +48,23 @@ def nova_cpu(xml):
     cpu = vconfig.LibvirtConfigGuestCPU()
     cpu.parse_str(xml)
     return cpu.model, cpu.vendor, {f.name: f.policy for f in cpu.features}
+
+
+def nova_custom_cpu(model, extra_flags):
+    """The guest <cpu> of Nova 26's _get_guest_cpu_model_config on AArch64
+    for cpu_mode = custom: the model as configured (Nova does not map model
+    names on AArch64), each extra flag as _prepare_cpu_flag makes it"""
+    cpu = vconfig.LibvirtConfigGuestCPU()
+    cpu.mode = "custom"
+    cpu.model = model
+    for flag in extra_flags:
+        # _prepare_cpu_flag does not use the driver's state
+        cpu.add_feature(nova_driver.LibvirtDriver._prepare_cpu_flag(None, flag))
+    return cpu.to_xml()
+
+
+def squash(xml):
+    return re.sub(r">\s+<", "><", xml.strip())
 
 
 def main():
@@ -77,6 +98,12 @@ def main():
     is_(err, "operation failed: CPU vendors differ: HiSilicon (CPU 0) and ARM (CPU 1); "
              "a baseline needs CPUs of one vendor",
         "host CPUs of two vendors are refused, naming both")
+
+    nova_xml = nova_custom_cpu("Kunpeng-920-V1", ["-sve"])
+    test_xml = re.search(r"<cpu .*?</cpu>", read_file(env["KP_NOVA_GUEST"]), re.S).group(0)
+    is_(squash(test_xml), squash(nova_xml),
+        "the <cpu> Nova writes for cpu_models = Kunpeng-920-V1, extra flag -sve is the one "
+        "qemuxml2argvtest runs as -cpu host,SYSREG_...")
 
     return done(PLAN)
 
