@@ -4,9 +4,8 @@
 section "F7: Kunpeng CPU models, the minimum-feature CPU, cross-generation checks"
 F7_DATA=$MESON_BUILD/../tests/cputestdata
 echo "  There is no Kunpeng host here: the host CPUs are those the CPU driver read from"
-echo "  fake /proc/cpuinfo files of each generation (cputest's data). A Kunpeng 920 and"
-echo "  a Kunpeng 920-V1 whose firmware turned SVE off:"
-for h in kunpeng-920 kunpeng-920-v1-nosve; do
+echo "  fake /proc/cpuinfo files of each generation (cputest's data). The hosts here:"
+for h in kunpeng-920-v1 kunpeng-920-v1-nosve kunpeng-950-v1; do
     printf '    %-22s model %s, %s features beyond it\n' "$h" \
         "$(sed -n 's/.*<model>\(.*\)<\/model>.*/\1/p' "$F7_DATA/aarch64-host-$h.xml")" \
         "$(grep -c '<feature ' "$F7_DATA/aarch64-host-$h.xml")"
@@ -19,8 +18,8 @@ cat "$F7_DATA/aarch64-host-kunpeng-920-v1-nosve.xml" "$F7_DATA/aarch64-host-kunp
 echo "  The CPU a Kunpeng 920-V1 and a Kunpeng 950-V1 can both run (libvirt 9.0 gave"
 echo "  the first host's model, whatever the others lack):"
 demo_virsh hypervisor-cpu-baseline --arch aarch64 --virttype qemu "$E2E_TMP/f7-fleet.xml" --migratable
-echo "  The same with the 920-V1 that has no SVE: the oldest generation, the features"
-echo "  both have beyond it required:"
+echo "  The same with a 920-V1 whose firmware turned SVE off (the CPU driver reads it as"
+echo "  a 920 with the rest): the oldest generation, what both have beyond it required:"
 demo_virsh cpu-baseline "$E2E_TMP/f7-fleet-nosve.xml"
 
 echo "  Migration is one way: the destination compares the guest CPU with its host"
