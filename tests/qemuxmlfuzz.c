@@ -422,6 +422,25 @@ qemuXMLFuzzCPUCopy(virDomainDef *def,
 }
 
 
+/* A start that was refused: fine with an error (0), a failure without
+ * one (-1, @report says so) */
+static int
+qemuXMLFuzzStartRefused(qemuXMLFuzzStats *stats,
+                        char **report)
+{
+    g_autofree char *refusal = NULL;
+
+    if (qemuXMLFuzzRefused(stats, &refusal,
+                           "the start is refused") == QEMU_XML_FUZZ_FAILED) {
+        *report = g_steal_pointer(&refusal);
+        return -1;
+    }
+
+    stats->startRefused++;
+    return 0;
+}
+
+
 /*
  * What starting the domain does to its definition (qemuProcessPrepareDomain):
  * auto_topology derives its topology from the pinning (qemuTopologyApply),
@@ -472,15 +491,7 @@ qemuXMLFuzzStart(virDomainDef **def,
         virQEMUDriverGetHostCPUCaches(&driver, &caches, &ncaches);
         virResetLastError();
         if (virCPUCacheInfoFillFromHost(cpu, caches, ncaches) < 0) {
-            g_autofree char *refusal = NULL;
-
-            if (qemuXMLFuzzRefused(stats, &refusal,
-                                   "the start is refused") == QEMU_XML_FUZZ_FAILED) {
-                *report = g_steal_pointer(&refusal);
-                goto cleanup;
-            }
-            stats->startRefused++;
-            ret = 0;
+            ret = qemuXMLFuzzStartRefused(stats, report);
             goto cleanup;
         }
         changed = true;
@@ -491,15 +502,7 @@ qemuXMLFuzzStart(virDomainDef **def,
     if (qemuCPUSysregsNeeded(vm->def)) {
         virResetLastError();
         if (qemuCPUSysregsValidate(vm->def, qemuCaps) < 0) {
-            g_autofree char *refusal = NULL;
-
-            if (qemuXMLFuzzRefused(stats, &refusal,
-                                   "the start is refused") == QEMU_XML_FUZZ_FAILED) {
-                *report = g_steal_pointer(&refusal);
-                goto cleanup;
-            }
-            stats->startRefused++;
-            ret = 0;
+            ret = qemuXMLFuzzStartRefused(stats, report);
             goto cleanup;
         }
     }
