@@ -245,6 +245,7 @@ virCPUMigrationDef *
 virCPUMigrationDefCopy(const virCPUMigrationDef *def)
 {
     virCPUMigrationDef *copy;
+    size_t i;
 
     if (!def)
         return NULL;
@@ -252,14 +253,14 @@ virCPUMigrationDefCopy(const virCPUMigrationDef *def)
     copy = g_new0(virCPUMigrationDef, 1);
     copy->ntargets = def->ntargets;
     copy->targets = g_new0(virCPUMigrationTarget, def->ntargets);
-    memcpy(copy->targets, def->targets,
-           sizeof(*def->targets) * def->ntargets);
+    for (i = 0; i < def->ntargets; i++)
+        copy->targets[i] = def->targets[i];
     copy->havePmuCounters = def->havePmuCounters;
     copy->pmuCounters = def->pmuCounters;
     copy->ndeniedEvents = def->ndeniedEvents;
     copy->deniedEvents = g_new0(unsigned int, def->ndeniedEvents);
-    memcpy(copy->deniedEvents, def->deniedEvents,
-           sizeof(*def->deniedEvents) * def->ndeniedEvents);
+    for (i = 0; i < def->ndeniedEvents; i++)
+        copy->deniedEvents[i] = def->deniedEvents[i];
 
     return copy;
 }
@@ -285,9 +286,15 @@ virCPUMigrationDefIsEqual(const virCPUMigrationDef *a,
             return false;
     }
 
-    return a->havePmuCounters == b->havePmuCounters &&
-        a->pmuCounters == b->pmuCounters &&
-        a->ndeniedEvents == b->ndeniedEvents &&
-        memcmp(a->deniedEvents, b->deniedEvents,
-               sizeof(*a->deniedEvents) * a->ndeniedEvents) == 0;
+    if (a->havePmuCounters != b->havePmuCounters ||
+        a->pmuCounters != b->pmuCounters ||
+        a->ndeniedEvents != b->ndeniedEvents)
+        return false;
+
+    for (i = 0; i < a->ndeniedEvents; i++) {
+        if (a->deniedEvents[i] != b->deniedEvents[i])
+            return false;
+    }
+
+    return true;
 }
