@@ -42,7 +42,11 @@
 # memory block whose state reads "offline". Kernel command line parameters
 # read by /init: kp.poweroff=N (power off, "poweroff -f", one tick after the
 # N-th KP-REPORT, i.e. about N seconds after /init started; at least one
-# report is always printed).
+# report is always printed); kp.dirty=M[:R] (keep dirtying memory with
+# compressible data, for migration tests: a background writer rewrites, in
+# place, an M MiB file of repeated text in the initramfs's RAM filesystem,
+# R MiB per second in 1 MiB steps spread over each second, default R = M;
+# /init prints "KP-DIRTY size_mib=M rate_mib_s=R" once the file is filled).
 # Lines are complete only once their "\n" arrived; the console log has "\r\n".
 #
 # ---------------------------------------------------------------------------
@@ -199,10 +203,41 @@ set -f
 for arg in $cmdline; do
     case $arg in
         kp.poweroff=*) poweroff_after=${arg#kp.poweroff=} ;;
+        kp.dirty=*) dirty=${arg#kp.dirty=} ;;
     esac
 done
 set +f
 case $poweroff_after in *[!0-9]*) poweroff_after= ;; esac
+
+# The dirtying writer: the pages stay compressible (text, not zeros, which
+# QEMU sends as zero pages) and are overwritten in place (conv=notrunc), so
+# the same guest pages get dirty again and again.
+dirty_size=${dirty%%:*} dirty_rate=${dirty#*:}
+[ "$dirty_rate" = "$dirty" ] && dirty_rate=$dirty_size
+case $dirty_size$dirty_rate in *[!0-9]*) dirty_size= ;; esac
+if [ -n "$dirty_size" ] && [ "$dirty_size" -gt 0 ] && [ "$dirty_rate" -gt 0 ]; then
+    i=0
+    while [ $i -lt 1024 ]; do
+        echo "KP-DIRTY compressible text of line $i of the migration tests' page"
+        i=$((i + 1))
+    done > /tmp/dirty.pat
+    i=0
+    while [ $i -lt 16 ]; do cat /tmp/dirty.pat; i=$((i + 1)); done |
+        head -c 1048576 > /tmp/dirty.mib
+    i=0
+    while [ $i -lt "$dirty_size" ]; do cat /tmp/dirty.mib; i=$((i + 1)); done > /tmp/dirty
+    echo "KP-DIRTY size_mib=$dirty_size rate_mib_s=$dirty_rate"
+    (
+        pause=$(awk "BEGIN { printf \"%.3f\", 1 / $dirty_rate }")
+        off=0
+        while :; do
+            dd if=/tmp/dirty.mib of=/tmp/dirty bs=1048576 count=1 seek=$off \
+                conv=notrunc 2>/dev/null
+            off=$(((off + 1) % dirty_size))
+            sleep "$pause"
+        done
+    ) &
+fi
 
 # rd FILE: V = first line of FILE, or "-" when absent/empty. The bitmap
 # files (cpulist, thread_siblings_list, ...) return nothing to the shell's
