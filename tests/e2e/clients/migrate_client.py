@@ -44,6 +44,15 @@ PLAN = 9
 LEVEL = "compression.zstd.level"
 
 
+def migrate(dom, uri, params, flags):
+    """migrateToURI3 as Nova calls it: None, or the error message"""
+    try:
+        dom.migrateToURI3(uri, params, flags)
+    except libvirt.libvirtError as e:
+        return e.get_error_message()
+    return None
+
+
 def read_text(path):
     try:
         with open(path, "rb") as f:
@@ -133,11 +142,7 @@ def main():
 
     # 1. A multifd method without VIR_MIGRATE_PARALLEL
     mark = len(read_text(src_console))
-    try:
-        dom.migrateToURI3(dst_uri, params, flags)
-        msg = None
-    except libvirt.libvirtError as e:
-        msg = e.get_error_message()
+    msg = migrate(dom, dst_uri, params, flags)
     ok(msg is not None and "'zstd'" in msg and "VIR_MIGRATE_PARALLEL" in msg,
        "migrateToURI3 with compression=zstd without VIR_MIGRATE_PARALLEL is refused, "
        "naming both", "error: %r" % (msg,))
@@ -153,11 +158,7 @@ def main():
     last = max(report_seqs(src_console) or [0])
     mark_log = log_size(daemon_log)
     t0 = time.monotonic()
-    try:
-        dom.migrateToURI3(dst_uri, params, flags)
-        err = None
-    except libvirt.libvirtError as e:
-        err = e.get_error_message()
+    err = migrate(dom, dst_uri, params, flags)
     # Debian's python3-libvirt sends an int it has no type hint for as
     # ullong: the daemon must refuse it saying what it wants (documented
     # in kunpeng-kae-migration.rst), or take it from a binding that knows.
@@ -172,11 +173,7 @@ def main():
         if state_on(src, name) == "running":
             mark_log = log_size(daemon_log)
             t0 = time.monotonic()
-            try:
-                dom.migrateToURI3(dst_uri, params, flags)
-                err = None
-            except libvirt.libvirtError as e:
-                err = e.get_error_message()
+            err = migrate(dom, dst_uri, params, flags)
     secs = time.monotonic() - t0
     ok(err is None, "migrateToURI3(LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | "
        "PARALLEL | COMPRESSED, compression=zstd%s, parallel.connections=2) "

@@ -22,7 +22,17 @@
 #                                                     /sys/devices/system/cpu (see
 #                                                     sysfs_cpu_tree); repeatable
 #                                   --qemu-conf LINE  append LINE to its qemu.conf,
-#                                                     e.g. 'auto_topology = 1'; repeatable
+#                                                     e.g. 'auto_topology = 1'; a LINE
+#                                                     setting a key that is already set
+#                                                     replaces that setting (virConf
+#                                                     takes the first of duplicate
+#                                                     keys), e.g. 'namespaces = [ "mount" ]';
+#                                                     repeatable
+#                                   --ns-setup CMD    run the shell command CMD in the
+#                                                     daemon's mount namespace after the
+#                                                     bind mounts, before the daemon
+#                                                     starts (e.g. mount a tmpfs over a
+#                                                     directory); repeatable
 #   daemon_stop NAME              stop it (its domains are destroyed first)
 #   daemon_restart NAME [OPTS]    stop and start again with the same state
 #                                 and options, and OPTS (daemon_start's, e.g.
@@ -140,7 +150,7 @@ daemon_start() {
     local name=$1
     shift
     local netns="" hostname="" uuid="" prog=virtqemud extra=""
-    local -a user_binds=() conf_lines=()
+    local -a user_binds=() conf_lines=() setups=()
     while [ $# -gt 0 ]; do
         case $1 in
             --netns) netns=$2; shift 2 ;;
@@ -149,6 +159,7 @@ daemon_start() {
             --daemon) prog=$2; shift 2 ;;
             --bind) user_binds+=("$2"); extra="$extra $(printf '%q %q' "$1" "$2")"; shift 2 ;;
             --qemu-conf) conf_lines+=("$2"); extra="$extra $(printf '%q %q' "$1" "$2")"; shift 2 ;;
+            --ns-setup) setups+=("$2"); extra="$extra $(printf '%q %q' "$1" "$2")"; shift 2 ;;
             *) echo "daemon_start: unknown option $1" >&2; return 1 ;;
         esac
     done
@@ -175,10 +186,18 @@ daemon_start() {
     for b in ${user_binds[@]+"${user_binds[@]}"}; do
         script="$script; mount --bind '${b%%:*}' '${b#*:}'"
     done
+    for b in ${setups[@]+"${setups[@]}"}; do
+        script="$script; $b"
+    done
     [ -z "$hostname" ] || script="$script; hostname '$hostname'"
 
     _e2e_write_qemu_conf "$dir/etc/qemu.conf"
-    [ ${#conf_lines[@]} = 0 ] || printf '%s\n' "${conf_lines[@]}" >> "$dir/etc/qemu.conf"
+    local line key
+    for line in ${conf_lines[@]+"${conf_lines[@]}"}; do
+        key=$(printf '%s\n' "$line" | sed -n 's/^[[:space:]]*\([A-Za-z0-9_]*\)[[:space:]]*=.*/\1/p')
+        [ -z "$key" ] || sed -i "/^[[:space:]]*$key[[:space:]]*=/d" "$dir/etc/qemu.conf"
+        printf '%s\n' "$line" >> "$dir/etc/qemu.conf"
+    done
     _e2e_caps_restore "$dir/cache"
     {
         echo "log_outputs = \"1:file:$dir/log/$prog.log\""
