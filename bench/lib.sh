@@ -7,7 +7,9 @@
 # each with its own root directory; the raw side runs the QEMU command line
 # this build's libvirt ran for the same domain (see bench_raw_args).
 #
-#   bench_stock_install           install Debian's libvirt (apt) when missing
+#   bench_stock_install [PKG...]  install Debian's libvirt (apt) when missing,
+#                                 and the packages PKG... (libvirt-daemon
+#                                 for bench_stock_daemon_start's libvirtd)
 #   bench_setup                   temp dir, both embedded roots, the raw
 #                                 side's directory, cleanup trap
 #   bench_virsh SIDE ARGS...      virsh of SIDE (ours|stock) on its root
@@ -50,7 +52,7 @@ BENCH_STOCK_VIRSH=/usr/bin/virsh
 
 bench_stock_install() {
     local missing="" p
-    for p in $BENCH_STOCK_PACKAGES; do
+    for p in $BENCH_STOCK_PACKAGES "$@"; do
         [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
             missing="$missing $p"
     done
@@ -220,4 +222,154 @@ bench_compare() {
             'BEGIN { if (b > 0) printf " ours/%s %.2f", s, a / b; else printf " ours/%s -", s }')"
     done
     printf '%s  (median of %d)\n' "$line" "$repeats"
+}
+
+# --- two hosts, for the migration benchmarks ---------------------------------
+#
+#   bench_stock_daemon_start NAME [OPTS]
+#                                 daemon_start (tests/e2e/lib/libvirt.sh) for
+#                                 Debian's stock libvirt: /usr/sbin/libvirtd
+#                                 (Debian 12 ships no modular virtqemud) with
+#                                 Debian's own libraries and its directories
+#                                 (/etc/libvirt, /var/lib/libvirt, ...) bound
+#                                 to $E2E_TMP/NAME/... in its own mount
+#                                 namespace; the same options (--netns,
+#                                 --hostname, --host-uuid), qemu.conf and log
+#                                 settings; its URI is E2E_URI_<NAME>, for
+#                                 vsh and bench_virsh_host. It leaves the e2e
+#                                 QEMU capabilities cache alone (this build's);
+#                                 a --caps-from OTHER copies the capabilities
+#                                 OTHER's daemon probed. Stopped at exit.
+#   bench_stock_daemon_stop NAME  stop it (its domains are destroyed first)
+#   bench_virsh_host SIDE NAME ARGS...
+#                                 virsh of SIDE (ours|stock) on daemon NAME
+#                                 (ours: waits up to 2 min for the built
+#                                 virsh while the build tree is relinked)
+#   bench_raw_select NAME         make the bench_raw_* functions work on raw
+#                                 QEMU NAME: its own directory
+#                                 $E2E_TMP/raw-NAME (BENCH_RAW_DIR) and QMP
+#                                 socket (BENCH_RAW_SOCK), stopped at exit;
+#                                 for two raw QEMUs at a time
+#   bench_tx_bytes NS DEV         bytes sent so far by network device DEV of
+#                                 network namespace NS
+
+# Debian's configure directories: /etc, /var, /run.
+BENCH_STOCK_LIBVIRTD=/usr/sbin/libvirtd
+
+bench_stock_daemon_start() {
+    local name=$1
+    shift
+    local netns="" hostname="" uuid="" caps_from=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --netns) netns=$2; shift 2 ;;
+            --hostname) hostname=$2; shift 2 ;;
+            --host-uuid) uuid=$2; shift 2 ;;
+            --caps-from) caps_from=$2; shift 2 ;;
+            *) echo "bench_stock_daemon_start: unknown option $1" >&2; return 1 ;;
+        esac
+    done
+    [ -x "$BENCH_STOCK_LIBVIRTD" ] || { echo "no $BENCH_STOCK_LIBVIRTD" >&2; return 1; }
+    local dir=$E2E_TMP/$name b script="set -e" d
+    local -a binds=(
+        "$dir/etc:/etc/libvirt"
+        "$dir/lib:/var/lib/libvirt"
+        "$dir/cache:/var/cache/libvirt"
+        "$dir/log:/var/log/libvirt"
+        "$dir/run:/run/libvirt"
+    )
+    for b in "${binds[@]}"; do
+        d=${b#*:}
+        # A mount point the package did not make: removed again at exit.
+        if [ ! -d "$d" ]; then
+            mkdir -p "$d" || return 1
+            e2e_on_exit "rmdir '$d'"
+        fi
+        mkdir -p "${b%%:*}"
+        script="$script; mount --bind '${b%%:*}' '$d'"
+    done
+    [ -z "$hostname" ] || script="$script; hostname '$hostname'"
+    _e2e_write_qemu_conf "$dir/etc/qemu.conf"
+    if [ -n "$caps_from" ] && [ -d "$E2E_TMP/$caps_from/cache/qemu/capabilities" ]; then
+        mkdir -p "$dir/cache/qemu"
+        cp -a "$E2E_TMP/$caps_from/cache/qemu/capabilities" "$dir/cache/qemu/"
+    fi
+    {
+        echo "log_outputs = \"1:file:$dir/log/libvirtd.log\""
+        echo 'log_filters = "1:qemu 1:conf 1:security 3:object 3:json 3:event 3:util 1:util.command"'
+        [ -z "$uuid" ] || echo "host_uuid = \"$uuid\""
+    } > "$dir/etc/libvirtd.conf"
+    local -a wrap=()
+    [ -z "$netns" ] || wrap=(ip netns exec "$netns")
+    # Not through ./run: Debian's libvirtd with Debian's libraries.
+    "${wrap[@]}" env -u LD_LIBRARY_PATH unshare --mount --propagation private --uts \
+        bash -c "$script; exec '$BENCH_STOCK_LIBVIRTD' --config '$dir/etc/libvirtd.conf' --pid-file '$dir/run/libvirtd.pid'" \
+        > "$dir/log/stdout.log" 2>&1 &
+    _e2e_daemon_pid[$name]=$!
+    _e2e_daemon_dir[$name]=$dir
+    e2e_on_exit "bench_stock_daemon_stop $name"
+    local sock=$dir/run/libvirt-sock
+    printf -v "E2E_URI_$(_e2e_var "$name")" '%s' "qemu+unix:///system?socket=$sock"
+    # The first start probes every QEMU binary: 10-20 s here.
+    for _ in $(seq 1 600); do
+        if [ -S "$sock" ] && bench_virsh_host stock "$name" version >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "${_e2e_daemon_pid[$name]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "stock daemon $name did not come up:" \
+        "$(tail -n 20 "$dir/log/stdout.log" "$dir/log/libvirtd.log" 2>/dev/null)" >&2
+    return 1
+}
+
+# daemon_stop without saving the capabilities into the e2e cache.
+bench_stock_daemon_stop() {
+    local name=$1 pid=${_e2e_daemon_pid[$1]:-} d
+    [ -n "$pid" ] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        for d in $(bench_virsh_host stock "$name" list --name 2>/dev/null); do
+            bench_virsh_host stock "$name" destroy "$d" >/dev/null 2>&1
+        done
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    _e2e_daemon_pid[$name]=""
+}
+
+bench_virsh_host() {
+    local side=$1 uri
+    uri=$(e2e_uri "$2")
+    shift 2
+    if [ "$side" = stock ]; then
+        LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/stock.log" "$BENCH_STOCK_VIRSH" -q -c "$uri" "$@"
+    else
+        # The build tree is relinked now and then while a long benchmark
+        # runs: the built virsh is missing for a few seconds.
+        for _ in $(seq 1 240); do
+            [ -x "$E2E_BUILD/tools/virsh" ] && break
+            sleep 0.5
+        done
+        LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/ours.log" "$E2E_RUN" virsh -q -c "$uri" "$@"
+    fi
+}
+
+declare -A _bench_raw_selected
+bench_raw_select() {
+    BENCH_RAW_DIR=$E2E_TMP/raw-$1
+    BENCH_RAW_SOCK=$BENCH_RAW_DIR/qmp.sock
+    mkdir -p "$BENCH_RAW_DIR"
+    if [ -z "${_bench_raw_selected[$1]:-}" ]; then
+        _bench_raw_selected[$1]=1
+        e2e_on_exit "BENCH_RAW_DIR='$BENCH_RAW_DIR' bench_raw_stop"
+    fi
+}
+
+bench_tx_bytes() {
+    ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_bytes"
 }

@@ -39,6 +39,32 @@
 #       process to its exit; QEMU is killed if anything fails.
 #   qmp-raw.py cont SOCKET
 #       resume the guest (untimed).
+#   qmp-raw.py stop SOCKET
+#       pause the guest (untimed).
+#   qmp-raw.py migrate SOCKET DST_SOCKET HOST PORT METHOD CHANNELS CAP
+#       live-migrate the guest of the QEMU on SOCKET to the QEMU on
+#       DST_SOCKET (started with -incoming defer, -S), with the commands
+#       libvirt 9.0 sends for a client-driven "virsh migrate --live":
+#       migrate-set-capabilities and migrate-set-parameters on both sides
+#       (METHOD none, zlib or zstd: multifd with CHANNELS channels and that
+#       multifd-compression, as --parallel --parallel-connections CHANNELS
+#       [--compressed --comp-methods METHOD]; mt: the legacy 'compress'
+#       capability with QEMU's default threads, no multifd, as --compressed
+#       --comp-methods mt; CHANNELS is ignored), migrate-incoming
+#       tcp:[::]:PORT on the destination, migrate tcp:HOST:PORT on the
+#       source, migrate-continue when the source stops at pre-switchover,
+#       query-migrate at the end (again until total-time is set: QEMU 7.2
+#       reports "completed" a moment before); then, as libvirt's Finish,
+#       query-migrate on the destination until its side completed, and cont
+#       there; and
+#       libvirt's reset: the capabilities off and the parameters it saved
+#       (query-migrate-parameters) before, on the destination after cont,
+#       on the source after a failure (a QEMU keeps its migration
+#       parameters: this is what makes the next migration from it start
+#       clean). A migration that has not completed CAP seconds after the
+#       migrate command is cancelled (migrate_cancel). Prints "completed
+#       TOTAL DOWNTIME" (QEMU's total-time and downtime in ms) or
+#       "cancelled - -". Untimed: the shell times it.
 #
 # qmp_capabilities is never timed except by boot. The time runs from the
 # first timed command sent to the last reply read (time.monotonic_ns); one
@@ -81,22 +107,35 @@ class QMP:
                 if time.monotonic() > deadline:
                     raise QMPError("cannot connect to %s: %s" % (path, e))
                 time.sleep(0.001)
-        sock.settimeout(REPLY_TIMEOUT)
         self.sock = sock
-        self.rfile = sock.makefile("rb")
+        self.buf = b""
         self.serial = 0
+        # Events read while waiting for a reply, for event().
+        self.events = []
         greeting = self._read()
-        if "QMP" not in greeting:
+        if greeting is None or "QMP" not in greeting:
             raise QMPError("no QMP greeting: %r" % greeting)
 
-    def _read(self):
-        line = self.rfile.readline()
-        if not line:
-            raise QMPError("QEMU closed the monitor")
+    def _read(self, timeout=REPLY_TIMEOUT):
+        """The next message, or None when none came within timeout s."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not data:
+                raise QMPError("QEMU closed the monitor")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
     def cmd(self, name, args=None):
-        """Send one command, return its "return" (events are skipped)."""
+        """Send one command, return its "return" (events are kept)."""
         self.serial += 1
         msg = {"execute": name, "id": self.serial}
         if args is not None:
@@ -104,14 +143,28 @@ class QMP:
         self.sock.sendall(json.dumps(msg).encode() + b"\r\n")
         while True:
             reply = self._read()
+            if reply is None:
+                raise QMPError("%s: no reply within %d s" % (name, REPLY_TIMEOUT))
+            if "event" in reply:
+                self.events.append(reply)
+                continue
             if reply.get("id") != self.serial:
                 continue
             if "error" in reply:
                 raise QMPError("%s: %s" % (name, reply["error"].get("desc", reply["error"])))
             return reply["return"]
 
+    def event(self, timeout):
+        """The next event, or None when none came within timeout s."""
+        if self.events:
+            return self.events.pop(0)
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read(max(0, deadline - time.monotonic()))
+            if msg is None or "event" in msg:
+                return msg
+
     def close(self):
-        self.rfile.close()
         self.sock.close()
 
 
@@ -297,6 +350,134 @@ def do_boot(sock, args_file, log_file):
     print(ms(t0, t1))
 
 
+# --- migrate ---------------------------------------------------------------
+
+# The migration capabilities libvirt 9.0 sets on both sides of a live
+# migration with neither NBD, postcopy, auto-converge nor TLS: on the source
+# QEMU stops at pre-switchover and waits for migrate-continue, the
+# destination activates its block devices late; return-path on both.
+MIGRATION_CAPS = ("xbzrle", "auto-converge", "rdma-pin-all", "postcopy-ram",
+                  "compress", "pause-before-switchover", "late-block-activate",
+                  "multifd", "dirty-bitmaps", "return-path", "zero-copy-send")
+# libvirt's "unlimited" bandwidth (QEMU's default is 32 MiB/s).
+BANDWIDTH_UNLIMITED = 9223372036853727232
+# How often the destination is asked whether its side has completed.
+POLL_INTERVAL = 0.01
+
+
+def migration_caps(source, method):
+    on = {"compress": method == "mt", "multifd": method != "mt",
+          "return-path": True}
+    if source:
+        on["pause-before-switchover"] = True
+    else:
+        on["late-block-activate"] = True
+    return {"capabilities": [{"capability": c, "state": on.get(c, False)}
+                             for c in MIGRATION_CAPS]}
+
+
+def migration_params(source, method, channels):
+    params = {"tls-creds": "", "tls-hostname": ""}
+    if source:
+        params["max-bandwidth"] = BANDWIDTH_UNLIMITED
+    if method != "mt":
+        params["multifd-channels"] = channels
+        if method != "none":
+            params["multifd-compression"] = method
+    return params
+
+
+# What libvirt puts back, from its query-migrate-parameters before the
+# migration, on a QEMU that stays after it: the destination once it runs,
+# the source when the migration did not complete.
+RESTORED_PARAMS = ("compress-level", "compress-threads", "decompress-threads",
+                   "cpu-throttle-initial", "cpu-throttle-increment", "tls-creds",
+                   "tls-hostname", "max-bandwidth", "downtime-limit",
+                   "block-incremental", "xbzrle-cache-size", "max-postcopy-bandwidth",
+                   "multifd-channels", "multifd-compression", "multifd-zlib-level",
+                   "multifd-zstd-level")
+
+
+def migration_reset(qmp, saved):
+    qmp.cmd("migrate-set-capabilities",
+            {"capabilities": [{"capability": c, "state": False} for c in MIGRATION_CAPS]})
+    qmp.cmd("migrate-set-parameters", {k: saved[k] for k in RESTORED_PARAMS if k in saved})
+
+
+def do_migrate(src_sock, dst_sock, host, port, method, channels, cap):
+    if method not in ("none", "zlib", "zstd", "mt"):
+        raise QMPError("unknown method %s" % method)
+    channels = 0 if method == "mt" else int(channels)
+    cap = float(cap)
+    src = QMP(src_sock)
+    dst = QMP(dst_sock)
+    for q in (src, dst):
+        q.cmd("qmp_capabilities")
+        q.cmd("migrate-set-capabilities",
+              {"capabilities": [{"capability": "events", "state": True}]})
+    dst_saved = dst.cmd("query-migrate-parameters")
+    dst.cmd("migrate-set-capabilities", migration_caps(False, method))
+    dst.cmd("migrate-set-parameters", migration_params(False, method, channels))
+    dst.cmd("migrate-incoming", {"uri": "tcp:[::]:%s" % port})
+    src_saved = src.cmd("query-migrate-parameters")
+    src.cmd("migrate-set-capabilities", migration_caps(True, method))
+    src.cmd("migrate-set-parameters", migration_params(True, method, channels))
+    deadline = time.monotonic() + cap
+    src.cmd("migrate", {"detach": True, "resume": False,
+                        "uri": "tcp:%s:%s" % (host, port)})
+    status = None
+    while status != "completed":
+        ev = src.event(max(0, deadline - time.monotonic()))
+        if ev is None:
+            src.cmd("migrate_cancel")
+            while status not in ("cancelled", "failed", "completed"):
+                ev = src.event(REPLY_TIMEOUT)
+                if ev is None:
+                    raise QMPError("migrate_cancel: no end of the migration")
+                if ev["event"] == "MIGRATION":
+                    status = ev["data"]["status"]
+            if status != "completed":
+                migration_reset(src, src_saved)
+                print("cancelled - -")
+                return
+            break
+        if ev["event"] != "MIGRATION":
+            continue
+        status = ev["data"]["status"]
+        if status == "pre-switchover":
+            src.cmd("query-migrate")
+            src.cmd("migrate-continue", {"state": "pre-switchover"})
+        elif status in ("failed", "cancelled"):
+            raise QMPError("the migration %s: %s" % (status, src.cmd("query-migrate")))
+    # QEMU 7.2 announces "completed" before it sets total-time and downtime.
+    end = time.monotonic() + REPLY_TIMEOUT
+    while True:
+        info = src.cmd("query-migrate")
+        if info.get("status") != "completed":
+            raise QMPError("completed, but query-migrate says %r" % info)
+        if info.get("total-time") or time.monotonic() > end:
+            break
+        time.sleep(POLL_INTERVAL)
+    # The destination, as libvirt's Finish: its incoming side done, then cont.
+    end = time.monotonic() + REPLY_TIMEOUT
+    while dst.cmd("query-migrate").get("status") != "completed":
+        if time.monotonic() > end:
+            raise QMPError("the destination did not complete its side")
+        time.sleep(POLL_INTERVAL)
+    dst.cmd("cont")
+    migration_reset(dst, dst_saved)
+    src.close()
+    dst.close()
+    print("completed %d %d" % (info["total-time"], info["downtime"]))
+
+
+def do_stop(sock):
+    qmp = QMP(sock)
+    qmp.cmd("qmp_capabilities")
+    qmp.cmd("stop")
+    qmp.close()
+
+
 def do_cont(sock):
     qmp = QMP(sock)
     qmp.cmd("qmp_capabilities")
@@ -310,6 +491,8 @@ OPS = {
     "attach-memory": (do_attach_memory, 3),
     "boot": (do_boot, 3),
     "cont": (do_cont, 1),
+    "stop": (do_stop, 1),
+    "migrate": (do_migrate, 7),
 }
 
 
@@ -317,7 +500,8 @@ def main():
     if len(sys.argv) < 2 or sys.argv[1] not in OPS or len(sys.argv) - 2 != OPS[sys.argv[1]][1]:
         sys.stderr.write("usage: qmp-raw.py cmdline LOG CONSOLE SOCKET | setvcpus SOCKET N |\n"
                          "       attach-memory SOCKET MIB NODE | boot SOCKET ARGS LOG |\n"
-                         "       cont SOCKET\n")
+                         "       cont SOCKET | stop SOCKET |\n"
+                         "       migrate SOCKET DST_SOCKET HOST PORT METHOD CHANNELS CAP\n")
         return 2
     fn = OPS[sys.argv[1]][0]
     try:

@@ -7,12 +7,17 @@
 # command line this build's libvirt ran. Per side the median in ms and the
 # range [min-max]; then ours/stock (below 1: this build is faster) and
 # ours/raw (what libvirt adds to QEMU's own time). The guests are paused
-# while timed, except in define-start-destroy.sh.
+# while timed, except in define-start-destroy.sh and migrate-compressed.sh.
 #
 #   define-start-destroy.sh   define + start + destroy of the tiny guest;
 #                             raw: QEMU start, QMP ready, cont, quit
 #   attach-memory.sh          hot add of 1 GiB into a memory-less node, F4
 #   setvcpus.sh               setvcpus 1 -> N --live (N = 8, 16, 32, 64), F5
+#   migrate-compressed.sh     live migration of a busy guest over a 256
+#                             Mbit/s link between two network namespaces,
+#                             uncompressed, zlib, zstd (1, 2, 4
+#                             connections) and legacy mt, F6; QEMU's own
+#                             total-time and downtime, bytes on the wire
 
 set -uo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
