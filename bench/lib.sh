@@ -331,14 +331,8 @@ bench_stock_daemon_stop() {
         for d in $(bench_virsh_host stock "$name" list --name 2>/dev/null); do
             bench_virsh_host stock "$name" destroy "$d" >/dev/null 2>&1
         done
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null || true
+    _e2e_stop_pid "$pid"
     _e2e_daemon_pid[$name]=""
 }
 

@@ -231,6 +231,20 @@ daemon_start() {
     return 1
 }
 
+# _e2e_stop_pid PID: SIGTERM, SIGKILL after 5 s if it is still there, reaped
+_e2e_stop_pid() {
+    local i
+    if kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null
+        for i in $(seq 1 50); do
+            kill -0 "$1" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$1" 2>/dev/null || true
+    fi
+    wait "$1" 2>/dev/null || true
+}
+
 daemon_stop() {
     local name=$1 pid=${_e2e_daemon_pid[$1]:-} d
     [ -n "$pid" ] || return 0
@@ -238,15 +252,8 @@ daemon_stop() {
         for d in $(vsh "$name" list --name 2>/dev/null); do
             vsh "$name" destroy "$d" >/dev/null 2>&1
         done
-        kill -TERM "$pid" 2>/dev/null
-        local i
-        for i in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null || true
+    _e2e_stop_pid "$pid"
     _e2e_daemon_pid[$name]=""
     _e2e_caps_save "${_e2e_daemon_dir[$name]}/cache"
 }
