@@ -240,10 +240,17 @@ dst_finish_hung() {
 }
 
 # The destination's address answers (nothing listens on port 9: refused).
+# The destination answers a TCP connection (with a refusal: nothing
+# listens on port 9).  After the link comes back the neighbour entry the
+# cut left FAILED answers "No route to host" until the kernel probes again,
+# so allow the link a few seconds, as an operator would.
 reachable() {
-    local out
-    out=$(ip netns exec "$ns1" timeout 5 bash -c 'exec 3<>/dev/tcp/10.254.0.2/9' 2>&1)
-    case $out in *"Connection refused"*) return 0 ;; esac
+    local out i
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        out=$(ip netns exec "$ns1" timeout 5 bash -c 'exec 3<>/dev/tcp/10.254.0.2/9' 2>&1)
+        case $out in *"Connection refused"*) return 0 ;; esac
+        sleep 1
+    done
     diag "$out"
     return 1
 }
