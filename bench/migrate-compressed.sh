@@ -24,7 +24,10 @@
 # QEMU's own clock; one that has not is cancelled: domjobabort /
 # migrate_cancel), QEMU's 'total-time' (migrate command to completion) and
 # 'downtime', read from query-migrate on all three sides (libvirt's replies
-# from the source daemon's log), the wall time of the client command (virsh
+# from the source daemon's log), the switchover answer (QEMU stops the guest
+# and waits for migrate-continue: from its pre-switchover event to its
+# device event, by QEMU's event timestamps; the part of the downtime the
+# client of QEMU adds), the wall time of the client command (virsh
 # migrate; raw: the destination QEMU's start to its cont), and the bytes the
 # source's veth sent. A migration goes from the host the guest is on to the
 # other one (the guests move back and forth, so they keep dirtying in
@@ -37,7 +40,8 @@
 # [min-max], the median downtime and MiB on the wire, the median wall times,
 # and the ratios of the median total-times ours/raw and ours/stock (for
 # zlib/zstd: against stock mt and against stock none with as many
-# connections).
+# connections); last, per side, the median switchover answer of all its
+# migrations.
 #
 #   BENCH_REPEAT   repetitions per side and migration (default REPEATS, as
 #                  the other benchmarks, or 3)
@@ -68,7 +72,7 @@ declare -A PORT=([ours]=49152 [stock]=49153 [raw]=49154)
 # Where each side's guest is now (a or b).
 declare -A LOC=([ours]=a [stock]=a [raw]=a)
 # Results, per "METHOD:CONNS:SIDE": space-separated values of the runs.
-declare -A R_CONV R_TOTAL R_DOWN R_WALL R_MIB R_RUNS R_BROKEN R_NOFIG
+declare -A R_CONV R_TOTAL R_DOWN R_WALL R_MIB R_RUNS R_BROKEN R_NOFIG R_SWITCH
 BROKEN_MULTIFD=0 N_BROKEN=0
 
 bench_stock_install libvirt-daemon || exit 1
@@ -185,8 +189,18 @@ log_stats() {
          "$(grep -o '"downtime": [0-9]*' <<< "$reply" | grep -o '[0-9]*$')"
 }
 
+# The switchover answer of the migration in daemon log $1 after its first $2
+# bytes: ms from QEMU's pre-switchover event to its device event, or "-".
+log_switchover() {
+    tail -c +"$(($2 + 1))" "$1" | grep 'QEMU_MONITOR_RECV_EVENT.*"event": "MIGRATION"' |
+        sed -n 's/.*"seconds": \([0-9]*\), "microseconds": \([0-9]*\)}.*"status": "\([a-z-]*\)".*/\1 \2 \3/p' |
+        awk '$3 == "pre-switchover" { ps = $1; pu = $2 }
+             $3 == "device" && ps != "" { ds = $1; du = $2 }
+             END { if (ds != "") printf "%.1f\n", (ds - ps) * 1000 + (du - pu) / 1000; else print "-" }'
+}
+
 # mig_libvirt SIDE METHOD CONNS: one migration by ours or stock; sets
-# M_STATUS (completed|cancelled), M_TOTAL, M_DOWN, M_WALL
+# M_STATUS (completed|cancelled), M_TOTAL, M_DOWN, M_SWITCH, M_WALL
 mig_libvirt() {
     local side=$1 method=$2 conns=$3 from=${LOC[$1]} to pid log off t0 dl stats
     to=$(other "$from")
@@ -222,11 +236,12 @@ mig_libvirt() {
         stats=$(log_stats "$log" "$off") || {
             echo "$side: no completed query-migrate in $log" >&2; return 1; }
         read -r M_TOTAL M_DOWN <<< "$stats"
+        M_SWITCH=$(log_switchover "$log" "$off")
         M_STATUS=completed
         LOC[$side]=$to
     else
         M_WALL=$((($(date +%s%N) - t0) / 1000000))
-        M_STATUS=cancelled M_TOTAL=- M_DOWN=-
+        M_STATUS=cancelled M_TOTAL=- M_DOWN=- M_SWITCH=-
         if [ $aborted = 0 ]; then
             echo "$side: virsh migrate failed: $(cat "$E2E_TMP/migrate.out")" >&2
             return 1
@@ -248,7 +263,7 @@ mig_raw() {
     rc=$?
     M_WALL=$((($(date +%s%N) - t0) / 1000000))
     [ $rc = 0 ] || { bench_raw_stop 2>/dev/null; return 1; }
-    read -r M_STATUS M_TOTAL M_DOWN <<< "$out"
+    read -r M_STATUS M_TOTAL M_DOWN M_SWITCH <<< "$out"
     if [ "$M_STATUS" = completed ]; then
         bench_raw_select "$from"
         bench_raw_stop || return 1
@@ -303,9 +318,9 @@ run_one() {
         guest_start "$side" && guest_wait "$side" || return 1
     fi
     guest_pause "$side" || { echo "$side: cannot pause the guest" >&2; return 1; }
-    printf '  %-5s %-4s %-5s %-7s %-9s converged %-3s total %6s ms  downtime %5s ms  wall %6s ms  wire %6s MiB  guest alive %s\n' \
+    printf '  %-5s %-4s %-5s %-7s %-9s converged %-3s total %6s ms  downtime %5s ms  switchover %5s ms  wall %6s ms  wire %6s MiB  guest alive %s\n' \
         "$side" "$method" "c$conns" "${label:-warm-up}" "$M_STATUS" "$conv" "$M_TOTAL" "$M_DOWN" \
-        "$M_WALL" "$mib" "$alive"
+        "$M_SWITCH" "$M_WALL" "$mib" "$alive"
     [ -n "$label" ] || return 0
     R_RUNS[$key]=$((${R_RUNS[$key]:-0} + 1))
     if [ $alive = no ]; then
@@ -314,6 +329,10 @@ run_one() {
     fi
     R_WALL[$key]="${R_WALL[$key]:-} $M_WALL"
     R_MIB[$key]="${R_MIB[$key]:-} $mib"
+    case $M_SWITCH in
+        ''|-|*[!0-9.]*) ;;
+        *) R_SWITCH[$side]="${R_SWITCH[$side]:-} $M_SWITCH" ;;
+    esac
     [ $nofig = 0 ] || R_NOFIG[$key]=$((${R_NOFIG[$key]:-0} + 1))
     if [ $conv = yes ]; then
         R_CONV[$key]=$((${R_CONV[$key]:-0} + 1))
@@ -414,6 +433,12 @@ for cfg in "${configs[@]}"; do
         "$(cell "$k:raw")" "$(wall "$k")" "$(ratio "$ours" "$(median_of "$k:raw" R_TOTAL)")" "$vs_stock"
 done
 echo
+for side in ours stock raw; do
+    read -r med min max < <(stats_of "$side" R_SWITCH)
+    [ -n "${med:-}" ] || continue
+    printf '# switchover answer %-5s median %.1f ms [%.1f-%.1f] over %d migrations\n' "$side" "$med" "$min" "$max" \
+        "$(printf '%s\n' ${R_SWITCH[$side]} | wc -l)"
+done
 echo "# run time $((SECONDS - start_s)) s"
 if [ $BROKEN_MULTIFD = 1 ]; then
     echo "migrate-compressed: a multifd migration left a broken guest" >&2

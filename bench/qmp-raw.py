@@ -63,8 +63,11 @@
 #       parameters: this is what makes the next migration from it start
 #       clean). A migration that has not completed CAP seconds after the
 #       migrate command is cancelled (migrate_cancel). Prints "completed
-#       TOTAL DOWNTIME" (QEMU's total-time and downtime in ms) or
-#       "cancelled - -". Untimed: the shell times it.
+#       TOTAL DOWNTIME SWITCHOVER" (QEMU's total-time and downtime in ms,
+#       and the time from QEMU's pre-switchover event to its device event,
+#       in ms by QEMU's event timestamps: how long the guest stood stopped
+#       waiting for migrate-continue) or "cancelled - - -". Untimed: the
+#       shell times it.
 #
 # qmp_capabilities is never timed except by boot. The time runs from the
 # first timed command sent to the last reply read (time.monotonic_ns); one
@@ -426,6 +429,8 @@ def do_migrate(src_sock, dst_sock, host, port, method, channels, cap):
     src.cmd("migrate", {"detach": True, "resume": False,
                         "uri": "tcp:%s:%s" % (host, port)})
     status = None
+    # QEMU's timestamps (s) of its pre-switchover and device events
+    stamps = {}
     while status != "completed":
         ev = src.event(max(0, deadline - time.monotonic()))
         if ev is None:
@@ -438,12 +443,14 @@ def do_migrate(src_sock, dst_sock, host, port, method, channels, cap):
                     status = ev["data"]["status"]
             if status != "completed":
                 migration_reset(src, src_saved)
-                print("cancelled - -")
+                print("cancelled - - -")
                 return
             break
         if ev["event"] != "MIGRATION":
             continue
         status = ev["data"]["status"]
+        if status in ("pre-switchover", "device") and "timestamp" in ev:
+            stamps[status] = ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
         if status == "pre-switchover":
             src.cmd("query-migrate")
             src.cmd("migrate-continue", {"state": "pre-switchover"})
@@ -468,7 +475,10 @@ def do_migrate(src_sock, dst_sock, host, port, method, channels, cap):
     migration_reset(dst, dst_saved)
     src.close()
     dst.close()
-    print("completed %d %d" % (info["total-time"], info["downtime"]))
+    switchover = "-"
+    if "pre-switchover" in stamps and "device" in stamps:
+        switchover = "%.1f" % ((stamps["device"] - stamps["pre-switchover"]) * 1000)
+    print("completed %d %d %s" % (info["total-time"], info["downtime"], switchover))
 
 
 def do_stop(sock):
