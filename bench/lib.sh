@@ -35,11 +35,16 @@
 #   bench_compare NAME REPEATS FN [SIDE...]
 #                                 print one line: per SIDE (default: ours
 #                                 stock) the median and the range, and the
-#                                 ratios of ours to each other side; FN SIDE
+#                                 ratio of ours to each other side: the
+#                                 median of the rounds' ratios, with its 95%
+#                                 interval (bench/stats.py ratio); FN SIDE
 #                                 runs one repetition for SIDE and prints its
 #                                 time in ms (fractions allowed). One untimed
 #                                 round per SIDE first, then the sides
 #                                 alternate, in the order given, each repeat.
+#                                 With BENCH_SAMPLES=FILE, each side's times
+#                                 in the order taken are appended to FILE, a
+#                                 line "NAME<tab>SIDE<tab>TIMES" per side.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_TOPDIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -129,7 +134,8 @@ bench_raw_start() {
     # descriptor but its own.
     (
         # shellcheck disable=SC2154 # set by tests/e2e/lib/libvirt.sh
-        for fd in ${_e2e_session_fd[@]+"${_e2e_session_fd[@]}"}; do
+        for fd in ${_e2e_session_fd[@]+"${_e2e_session_fd[@]}"} \
+                  ${_e2e_session_ofd[@]+"${_e2e_session_ofd[@]}"}; do
             [ -z "$fd" ] || eval "exec $fd>&-"
         done
         exec "${args[@]}"
@@ -193,7 +199,7 @@ bench_compare() {
     shift 3
     local -a sides=("$@")
     [ ${#sides[@]} -gt 0 ] || sides=(ours stock)
-    local -A times=() med=()
+    local -A times=()
     # One untimed round each: QEMU capabilities get probed and cached, the
     # QEMU binary and the guest files are in the page cache.
     for side in "${sides[@]}"; do
@@ -212,16 +218,27 @@ bench_compare() {
     line=$(printf '%-44s' "$name")
     for side in "${sides[@]}"; do
         read -r med_i min max < <(printf '%s\n' ${times[$side]} | _bench_stats)
-        med[$side]=$med_i
         line="$line $(printf ' %s %.1f%s [%.1f-%.1f]' "$side" "$med_i" "$unit" "$min" "$max")"
         unit=""
     done
+    local ratio low high
     for side in "${sides[@]}"; do
         [ "$side" != ours ] || continue
-        line="$line $(awk -v a="${med[ours]}" -v b="${med[$side]}" -v s="$side" \
-            'BEGIN { if (b > 0) printf " ours/%s %.2f", s, a / b; else printf " ours/%s -", s }')"
+        # shellcheck disable=SC2086 # the times are words
+        read -r ratio low high < <(/usr/bin/python3 "$BENCH_DIR/stats.py" ratio \
+            ${times[ours]} -- ${times[$side]})
+        if [ "$ratio" = - ]; then
+            line="$line  ours/$side -"
+        else
+            line="$line  ours/$side $ratio [$low-$high]"
+        fi
     done
     printf '%s  (median of %d)\n' "$line" "$repeats"
+    if [ -n "${BENCH_SAMPLES:-}" ]; then
+        for side in "${sides[@]}"; do
+            printf '%s\t%s\t%s\n' "$name" "$side" "${times[$side]# }" >> "$BENCH_SAMPLES"
+        done
+    fi
 }
 
 # --- two hosts, for the migration benchmarks ---------------------------------

@@ -18,9 +18,10 @@
 #       vCPU, in vCPU order, with the driver, id ("vcpuI") and properties
 #       libvirt sends, then query-cpus-fast (what libvirt reads back: the
 #       vCPUs' threads, for pinning and statistics). This build's libvirt
-#       sends as many queries: it knows the slots from the guest's start
-#       and sends query-hotpluggable-cpus + query-cpus-fast after the
-#       device_adds; stock libvirt 9.0 sends both after every device_add.
+#       sends one query fewer: it knows the slots from the guest's start
+#       and reads the new vCPUs back with query-cpus-fast alone after the
+#       device_adds; stock libvirt 9.0 sends query-hotpluggable-cpus and
+#       query-cpus-fast after every device_add.
 #   qmp-raw.py attach-memory SOCKET MIB NODE
 #       hot add a MIB MiB pc-dimm into guest NUMA node NODE. Timed:
 #       object-add of its memory-backend-ram, device_add of the pc-dimm

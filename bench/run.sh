@@ -6,7 +6,9 @@
 # bench/qmp-raw.py ("raw": the floor, no libvirt), QEMU started with the
 # command line this build's libvirt ran. Per side the median in ms and the
 # range [min-max]; then ours/stock (below 1: this build is faster) and
-# ours/raw (what libvirt adds to QEMU's own time). The guests are paused
+# ours/raw (what libvirt adds to QEMU's own time), each the median of the
+# rounds' ratios with its 95% interval [low-high] (bench/stats.py: the
+# interval is how far one run's ratio can be trusted). The guests are paused
 # while timed, except in define-start-destroy.sh and migrate-compressed.sh.
 #
 #   define-start-destroy.sh   define + start + destroy of the tiny guest;
