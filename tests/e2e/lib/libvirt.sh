@@ -336,44 +336,72 @@ e2e_domain_start() {
 #                                 output (stdout and stderr); status 1 when
 #                                 virsh printed an error
 #   vsh_session_stop NAME
-declare -A _e2e_session_fd _e2e_session_pid
+declare -A _e2e_session_fd _e2e_session_ofd _e2e_session_pid _e2e_session_timing
 
+# virsh's output reaches vsh_session through a pipe, so that it can wait for
+# a command in a blocking read: a polling loop would start processes while
+# the command runs and take CPU time from what a benchmark measures.
 vsh_session_start() {
-    local name=$1 uri_var fifo=$E2E_TMP/$1.vsh.in out=$E2E_TMP/$1.vsh.out fd
+    local name=$1 uri_var fifo=$E2E_TMP/$1.vsh.in pipe=$E2E_TMP/$1.vsh.pipe
+    local out=$E2E_TMP/$1.vsh.out fd ofd
     shift
     local -a virsh=("$@")
     [ ${#virsh[@]} -gt 0 ] || virsh=("$E2E_RUN" virsh)
     uri_var=E2E_URI_$(_e2e_var "$name")
-    mkfifo "$fifo"
+    mkfifo "$fifo" "$pipe"
     : > "$out"
     # Errors reach the output through virsh; the embedded driver's own log
     # goes to a file.
     LIBVIRT_LOG_OUTPUTS="3:file:$E2E_TMP/$name.vsh.log" \
-        "${virsh[@]}" -q -c "${!uri_var}" < "$fifo" > "$out" 2>&1 &
+        "${virsh[@]}" -q -c "${!uri_var}" < "$fifo" > "$pipe" 2>&1 &
     _e2e_session_pid[$name]=$!
+    # in the order virsh opens them
     exec {fd}> "$fifo"
+    exec {ofd}< "$pipe"
     _e2e_session_fd[$name]=$fd
+    _e2e_session_ofd[$name]=$ofd
+    # virsh -t prints a time after every command, the marker's echo too
+    _e2e_session_timing[$name]=""
+    case " ${virsh[*]} " in *" -t "*|*" --timing "*) _e2e_session_timing[$name]=1 ;; esac
     e2e_on_exit "vsh_session_stop $name"
 }
 
 vsh_session() {
-    local name=$1 fd=${_e2e_session_fd[$1]} out=$E2E_TMP/$1.vsh.out
+    local name=$1 fd=${_e2e_session_fd[$1]} ofd=${_e2e_session_ofd[$1]}
+    local out=$E2E_TMP/$1.vsh.out
     shift
-    local start marker i
+    local start marker line re deadline=$((SECONDS + 60))
     start=$(stat -c %s "$out")
     marker=__kp_done_${start}_$RANDOM
-    printf '%s\necho %s\n' "$*" "$marker" >&"$fd"
-    # The marker counts once virsh printed it, not when it echoed 'echo MARKER'.
-    for i in $(seq 1 1200); do
-        tail -c +"$((start + 1))" "$out" | grep -qE "(^|[^ ])$marker" && break
-        kill -0 "${_e2e_session_pid[$name]}" 2>/dev/null || break
-        sleep 0.05
+    # --split: virsh's echo ends the marker with a newline (for the read)
+    printf '%s\necho --split %s\n' "$*" "$marker" >&"$fd"
+    # The marker counts once virsh printed it, not when it echoed the command.
+    re="(^|[^ ])$marker"
+    while [ $SECONDS -lt $deadline ]; do
+        if ! IFS= read -r -t $((deadline - SECONDS)) -u "$ofd" line; then
+            # virsh ended or the time is up: keep what it printed
+            [ -z "$line" ] || printf '%s' "$line" >> "$out"
+            break
+        fi
+        printf '%s\n' "$line" >> "$out"
+        [[ $line =~ $re ]] && break
     done
+    # With virsh -t, the marker's own time follows it: read it here, so that
+    # the next command's output starts with that command.
+    if [[ $line =~ $re && -n ${_e2e_session_timing[$name]} ]]; then
+        while IFS= read -r -t $((deadline - SECONDS + 1)) -u "$ofd" line; do
+            printf '%s\n' "$line" >> "$out"
+            [[ $line =~ ^\(Time:\ [0-9.]+\ ms\)$ ]] || continue
+            # and the empty line after it
+            IFS= read -r -t 1 -u "$ofd" line && printf '%s\n' "$line" >> "$out"
+            break
+        done
+    fi
     local text
     # The first line is virsh echoing the command line back; output that does
     # not end in a newline runs into the marker.
     text=$(tail -c +"$((start + 1))" "$out" | tr -d '\r' | tail -n +2 |
-           sed -e "s/\(virsh # \)\?echo $marker\$//" -e "s/$marker.*//" |
+           sed -e "s/\(virsh # \)\?echo --split $marker\$//" -e "/$marker/{s/$marker.*//;q;}" |
            grep -v -e '^virsh # ' |
            sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
     [ -z "$text" ] || printf '%s\n' "$text"
@@ -381,12 +409,21 @@ vsh_session() {
 }
 
 vsh_session_stop() {
-    local name=$1 fd=${_e2e_session_fd[$1]:-}
+    local name=$1 fd=${_e2e_session_fd[$1]:-} ofd=${_e2e_session_ofd[$1]:-}
     [ -n "$fd" ] || return 0
+    local line
     echo quit >&"$fd" 2>/dev/null
     exec {fd}>&-
+    # What virsh prints until it exits, so that it never waits on a full
+    # pipe; a process that kept its output open holds this up 10 s at most.
+    while IFS= read -r -t 10 -u "$ofd" line; do
+        printf '%s\n' "$line" >> "$E2E_TMP/$name.vsh.out"
+    done
+    [ -z "$line" ] || printf '%s' "$line" >> "$E2E_TMP/$name.vsh.out"
+    exec {ofd}<&-
     wait "${_e2e_session_pid[$name]}" 2>/dev/null
     _e2e_session_fd[$name]=""
+    _e2e_session_ofd[$name]=""
 }
 
 # For sysfs_cpu_tree: write FILE_list and FILE in $t, the CPUs of pos[] whose
