@@ -221,12 +221,14 @@ bench_compare() {
         line="$line $(printf ' %s %.1f%s [%.1f-%.1f]' "$side" "$med_i" "$unit" "$min" "$max")"
         unit=""
     done
-    local ratio low high
+    local stats ratio low high
     for side in "${sides[@]}"; do
         [ "$side" != ours ] || continue
         # shellcheck disable=SC2086 # the times are words
-        read -r ratio low high < <(/usr/bin/python3 "$BENCH_DIR/stats.py" ratio \
-            ${times[ours]} -- ${times[$side]})
+        stats=$(/usr/bin/python3 "$BENCH_DIR/stats.py" ratio \
+            ${times[ours]} -- ${times[$side]}) ||
+            { echo "$name: no ratio ours/$side" >&2; return 1; }
+        read -r ratio low high <<< "$stats"
         if [ "$ratio" = - ]; then
             line="$line  ours/$side -"
         else

@@ -4,8 +4,8 @@
 #    of the medians), an interval that holds it and collapses when every
 #    round has the same ratio, the same figures for the same times, and a
 #    refusal of unequal or non-numeric input that says what is wrong;
-#  - bench_compare's line over times that a function gives, and the
-#    times it keeps with BENCH_SAMPLES;
+#  - bench_compare's line over times that a function gives, the times it
+#    keeps with BENCH_SAMPLES, and its failure when stats.py fails;
 #  - vsh_session over an embedded driver's virsh: a command's output and
 #    nothing else (also output that does not end in a newline), status 1
 #    when virsh printed an error, and with virsh -t the command's own time
@@ -15,7 +15,7 @@
 # bench/lib.sh sources tap.sh, guest.sh and libvirt.sh
 . "$(dirname "$0")/../../bench/lib.sh"
 
-plan 20
+plan 21
 e2e_init
 
 stats() {
@@ -57,6 +57,9 @@ is "$(cat "$E2E_TMP/samples")" "$(printf 'fixed\tours\t4 6 8 10\nfixed\traw\t2 3
 zero_ms() { case $1 in ours) echo 5 ;; *) echo 0 ;; esac; }
 like "$(bench_compare zero 3 zero_ms ours raw)" "ours/raw -  \(median of 3\)$" \
     "bench_compare: no ratio against a side that took 0 ms"
+out=$(BENCH_DIR=$E2E_TMP/none bench_compare nostats 2 zero_ms ours raw 2>&1)
+is "$?:$(printf '%s\n' "$out" | tail -n 1)" "1:nostats: no ratio ours/raw" \
+    "bench_compare: fails, and prints no line, when stats.py cannot give the ratio"
 
 embed_setup s
 vsh_session_start s

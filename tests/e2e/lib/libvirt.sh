@@ -331,10 +331,14 @@ e2e_domain_start() {
 #   vsh_session_start NAME [VIRSH...]
 #                                 start virsh against NAME (see vsh); VIRSH
 #                                 is the virsh command and its own options
-#                                 (default: the built virsh)
+#                                 (default: the built virsh); -t or --timing
+#                                 among them, as a word of its own, makes
+#                                 vsh_session expect a time after each command
 #   vsh_session NAME CMD...       run one virsh command line, print its
-#                                 output (stdout and stderr); status 1 when
-#                                 virsh printed an error
+#                                 output (stdout and stderr; with -t its time
+#                                 after it); status 1 when virsh printed an
+#                                 error. Everything virsh printed is also in
+#                                 $E2E_TMP/NAME.vsh.out
 #   vsh_session_stop NAME
 declare -A _e2e_session_fd _e2e_session_ofd _e2e_session_pid _e2e_session_timing
 
